@@ -1,0 +1,88 @@
+"""ctrlgen's shared core: pipelines, conditions, rewards, model loading, the batch runner and CLI.
+
+Names are imported on first use so ``import generators`` stays fast (torch loads only when needed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "BaseOutput": "outputs",
+    "Pipeline": "pipeline",
+    "randn_tensor": "pipeline",
+    "ModelMixin": "modeling",
+    "resolve_pretrained": "hub",
+    "ModelNotFoundError": "hub",
+    "UnsafeCheckpointError": "hub",
+    "TextCondition": "conditioning",
+    "TrajectoryCondition": "conditioning",
+    "RegionCondition": "conditioning",
+    "ReferenceImageCondition": "conditioning",
+    "TextEncoder": "text_encoders",
+    "TextEmbedding": "text_encoders",
+    "MiniLMTextEncoder": "text_encoders",
+    "CLIPTextEncoder": "text_encoders",
+    "load_text_encoder": "text_encoders",
+    "Reward": "rewards",
+    "RewardOutput": "rewards",
+    "FunctionReward": "rewards",
+    "Gate": "rewards",
+    "CompositeReward": "rewards",
+    "BestOfN": "rewards",
+    "best_of_n": "rewards",
+    "register_reward": "rewards",
+    "get_reward": "rewards",
+    "list_rewards": "rewards",
+    "Job": "tasks",
+    "BatchTask": "tasks",
+    "register_task": "tasks",
+    "read_manifest": "batch",
+    "run_batch": "batch",
+    "BatchSummary": "batch",
+    "ManifestError": "batch",
+    "UsageError": "errors",
+    "atomic_write_bytes": "files",
+    "atomic_write_json": "files",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+if TYPE_CHECKING:
+    from .batch import BatchSummary, ManifestError, read_manifest, run_batch
+    from .conditioning import ReferenceImageCondition, RegionCondition, TextCondition, TrajectoryCondition
+    from .errors import UsageError
+    from .files import atomic_write_bytes, atomic_write_json
+    from .hub import ModelNotFoundError, UnsafeCheckpointError, resolve_pretrained
+    from .modeling import ModelMixin
+    from .outputs import BaseOutput
+    from .pipeline import Pipeline, randn_tensor
+    from .rewards import (
+        BestOfN,
+        CompositeReward,
+        FunctionReward,
+        Gate,
+        Reward,
+        RewardOutput,
+        best_of_n,
+        get_reward,
+        list_rewards,
+        register_reward,
+    )
+    from .tasks import BatchTask, Job, register_task
+    from .text_encoders import CLIPTextEncoder, MiniLMTextEncoder, TextEmbedding, TextEncoder, load_text_encoder
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'generators' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
