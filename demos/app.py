@@ -26,15 +26,19 @@ def build_app(svg_pipe: Any = None, motion_pipe: Any = None, edit_pipe: Any = No
     gr = _import_gradio()
     from . import edit_tab, motion_tab, svg_tab
 
+    # Tabs are built outside the app's context: a Blocks created inside another is rendered there
+    # already, and render() would show it a second time.
+    tabs = {
+        "SVG": svg_tab.build_demo(svg_pipe),
+        "Motion": motion_tab.build_demo(motion_pipe),
+        "Edit": edit_tab.build_demo(edit_pipe),
+    }
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         gr.Markdown(f"# {TITLE}")
         with gr.Tabs():
-            with gr.Tab("SVG", id="svg"):
-                svg_tab.build_demo(svg_pipe).render()
-            with gr.Tab("Motion", id="motion"):
-                motion_tab.build_demo(motion_pipe).render()
-            with gr.Tab("Edit", id="edit"):
-                edit_tab.build_demo(edit_pipe).render()
+            for label, tab in tabs.items():
+                with gr.Tab(label, id=label.lower()):
+                    tab.render()
     return app
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def unavailable_tab(title: str, what: str, pipe) -> "object":
+def unavailable_tab(title: str, what: str, pipe) -> object:
     """A tab for a generator this build does not ship yet: says what it will do and what to use now."""
     from .app import _import_gradio
 

@@ -49,7 +49,45 @@ _EXPORTS = {
     "atomic_write_json": "files",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "BaseOutput",
+    "BatchSummary",
+    "BatchTask",
+    "BestOfN",
+    "CLIPTextEncoder",
+    "CompositeReward",
+    "FunctionReward",
+    "Gate",
+    "Job",
+    "ManifestError",
+    "MiniLMTextEncoder",
+    "ModelMixin",
+    "ModelNotFoundError",
+    "Pipeline",
+    "ReferenceImageCondition",
+    "RegionCondition",
+    "Reward",
+    "RewardOutput",
+    "TextCondition",
+    "TextEmbedding",
+    "TextEncoder",
+    "TrajectoryCondition",
+    "UnsafeCheckpointError",
+    "UsageError",
+    "__version__",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "best_of_n",
+    "get_reward",
+    "list_rewards",
+    "load_text_encoder",
+    "randn_tensor",
+    "read_manifest",
+    "register_reward",
+    "register_task",
+    "resolve_pretrained",
+    "run_batch",
+]
 
 if TYPE_CHECKING:
     from .batch import BatchSummary, ManifestError, read_manifest, run_batch
@@ -73,7 +111,13 @@ if TYPE_CHECKING:
         register_reward,
     )
     from .tasks import BatchTask, Job, register_task
-    from .text_encoders import CLIPTextEncoder, MiniLMTextEncoder, TextEmbedding, TextEncoder, load_text_encoder
+    from .text_encoders import (
+        CLIPTextEncoder,
+        MiniLMTextEncoder,
+        TextEmbedding,
+        TextEncoder,
+        load_text_encoder,
+    )
 
 
 def __getattr__(name: str) -> Any:

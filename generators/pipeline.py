@@ -14,6 +14,7 @@ import importlib
 import inspect
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -24,7 +25,7 @@ from torch import nn
 from .hub import ModelNotFoundError, resolve_pretrained
 
 PIPELINE_CONFIG_NAME = "pipeline.json"
-# Only classes from these libraries are ever instantiated from a saved pipeline.json.
+# A saved pipeline.json may name classes from these libraries, or any ctrlgen ModelMixin subclass.
 LOADABLE_LIBRARIES = frozenset({"generators", "svg", "motion", "editing", "transformers", "diffusers", "tokenizers"})
 
 GeneratorArg = torch.Generator | Sequence[torch.Generator] | None
@@ -248,22 +249,37 @@ def randn_tensor(
     return torch.randn(shape, generator=generator, device=gen_device, dtype=dtype).to(device)
 
 
+def _is_loadable(component_class: Any, module_path: str) -> bool:
+    from .modeling import ModelMixin
+
+    if not isinstance(component_class, type):
+        return False
+    return module_path.split(".")[0] in LOADABLE_LIBRARIES or issubclass(component_class, ModelMixin)
+
+
 def _library_path(component: Any) -> str:
     module = type(component).__module__
+    if not _is_loadable(type(component), module):
+        raise TypeError(
+            f"cannot save a {type(component).__name__} from {module!r}: components must be ctrlgen ModelMixin "
+            "models or transformers/diffusers/tokenizers classes"
+        )
+    # transformers/diffusers/tokenizers export their classes at top level; others by full module path.
     top = module.split(".")[0]
-    if top not in LOADABLE_LIBRARIES:
-        raise TypeError(f"cannot save a {type(component).__name__} from {top!r}; loadable libraries: {sorted(LOADABLE_LIBRARIES)}")
-    # transformers/diffusers/tokenizers export their classes at top level; ours by full module path.
     return top if top in {"transformers", "diffusers", "tokenizers"} else module
 
 
 def _load_component(directory: Path, module_path: str, class_name: str) -> Any:
-    if module_path.split(".")[0] not in LOADABLE_LIBRARIES:
-        raise ValueError(f"{directory}: refusing to load {module_path}.{class_name}; not a ctrlgen, transformers or diffusers class")
+    name = f"{module_path}.{class_name}"
+    if module_path.split(".")[0] not in LOADABLE_LIBRARIES and module_path not in sys.modules:
+        # A file never makes us import a module; user models must be imported before loading.
+        raise ValueError(f"{directory}: refusing to load {name}: import {module_path} first if you trust it")
     try:
         component_class = getattr(importlib.import_module(module_path), class_name)
     except (ImportError, AttributeError) as err:
-        raise ImportError(f"{directory}: cannot import {module_path}.{class_name} ({err})") from err
-    if isinstance(component_class, type) and issubclass(component_class, nn.Module) and module_path in {"transformers", "diffusers"}:
+        raise ImportError(f"{directory}: cannot import {name} ({err})") from err
+    if not _is_loadable(component_class, module_path):
+        raise ValueError(f"{directory}: refusing to load {name}: not a ctrlgen model or a transformers/diffusers/tokenizers class")
+    if issubclass(component_class, nn.Module) and module_path in {"transformers", "diffusers"}:
         return component_class.from_pretrained(directory, use_safetensors=True)
     return component_class.from_pretrained(directory)

@@ -1,0 +1,31 @@
+"""Click through the demo in headless Chromium and keep screenshots."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+TABS = {"SVG": "SVG from text", "Motion": "Two-person motion", "Edit": "Mask-free editing"}
+
+
+def test_demo_tabs_in_a_real_browser(browser, demo_server, test_output_dir):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto(demo_server, wait_until="networkidle", timeout=60_000)
+    page.get_by_role("tab", name="SVG").wait_for(timeout=30_000)
+    for label, heading in TABS.items():
+        page.get_by_role("tab", name=label).click()
+        page.get_by_role("heading", name=heading).wait_for(state="visible", timeout=15_000)
+        path = test_output_dir / "browser" / f"demo-{label.lower()}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 5_000
+    assert not errors, errors
+    off_machine = [url for url in requests if not url.startswith(("http://127.0.0.1", "data:", "blob:"))]
+    assert not off_machine, f"the page reached beyond loopback: {off_machine[:5]}"
+    page.close()

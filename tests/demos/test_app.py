@@ -1,0 +1,42 @@
+"""The demo app builds without launching, and serves its tabs on loopback."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+gr = pytest.importorskip("gradio")
+
+from demos import build_app, edit_tab, launch, motion_tab, svg_tab  # noqa: E402  # noqa: E402
+
+
+def tab_labels(config: dict) -> list[str]:
+    return [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
+
+
+def test_each_tab_builds_alone():
+    for module in (svg_tab, motion_tab, edit_tab):
+        assert isinstance(module.build_demo(), gr.Blocks)
+
+
+def test_app_has_one_tab_per_generator():
+    assert tab_labels(build_app().get_config_file()) == ["SVG", "Motion", "Edit"]
+
+
+def test_launch_serves_on_loopback(free_port):
+    app = launch("127.0.0.1", free_port, block=False)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{free_port}/config", timeout=30) as response:
+            config = json.load(response)
+        assert tab_labels(config) == ["SVG", "Motion", "Edit"]
+    finally:
+        app.close()
+
+
+def test_each_tab_is_rendered_once():
+    config = build_app().get_config_file()
+    headings = [c["props"].get("value", "") for c in config["components"] if c["type"] == "markdown"]
+    for title in ("SVG from text", "Two-person motion", "Mask-free editing"):
+        assert sum(title in h for h in headings) == 1, headings
