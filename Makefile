@@ -21,9 +21,10 @@ $(VENV)/.installed-demo: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP_INSTALL) -e '.[all]'
 	touch $@
 
+# The test extras include everything the demo needs, so `make test` also readies `make demo`.
 $(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP_INSTALL) -e '.[all,test]'
-	touch $@
+	touch $@ $(VENV)/.installed-demo
 
 demo: $(VENV)/.installed-demo
 	$(BIN)/ctrlgen demo --host $(HOST) --port $(PORT)

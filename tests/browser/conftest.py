@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -15,6 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 CHROMIUM = os.environ.get("CTRLGEN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,15 +58,24 @@ def browser():
         browser.close()
 
 
+def _demo_command(port: int) -> list[str]:
+    """`make demo` when the tests run from the Makefile's venv (as `make test` runs them), else the CLI."""
+    made_venv = REPO_ROOT / ".venv"
+    if shutil.which("make") and Path(sys.prefix).resolve() == made_venv.resolve():
+        return ["make", "-C", str(REPO_ROOT), "demo", "HOST=127.0.0.1", f"PORT={port}"]
+    return [sys.executable, "-m", "generators.cli", "demo", "--host", "127.0.0.1", "--port", str(port)]
+
+
 @pytest.fixture
 def demo_server(free_port, tmp_path):
-    """`ctrlgen demo` started as `make demo` starts it, on a free loopback port."""
+    """The demo started as a user starts it (`make demo`), on a free loopback port."""
     log = (tmp_path / "demo.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "generators.cli", "demo", "--host", "127.0.0.1", "--port", str(free_port)],
+        _demo_command(free_port),
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"},
+        start_new_session=True,  # make's child too is stopped through the process group
     )
     url = f"http://127.0.0.1:{free_port}/"
     try:
@@ -78,9 +90,9 @@ def demo_server(free_port, tmp_path):
                 time.sleep(0.3)
         yield url
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
         log.close()
