@@ -1,0 +1,1 @@
+"""Mask-free, reasoning-guided image editing. The pipeline lands with the editing issue."""

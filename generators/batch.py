@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
-from .files import _json_default, atomic_write_json
+from .files import atomic_write_json, json_default
 from .tasks import BatchTask, Job, load_task
 
 SIDECAR_NAME = "job.json"
@@ -167,7 +167,7 @@ def execute_job(job: Job, task: BatchTask) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ctrlgen-job-") as tmp:
         try:
             result = task.run(job, Path(tmp)) or {}
-            record["result"] = json.loads(json.dumps(dict(result), default=_json_default))
+            record["result"] = json.loads(json.dumps(dict(result), default=json_default))
             files = _collect_files(Path(tmp))
             record["status"] = "ok"
         except Exception as err:

@@ -90,23 +90,24 @@ class TrajectoryCondition:
         return float(np.linalg.norm(np.diff(self.points, axis=0), axis=1).sum())
 
     def resample(self, num_frames: int) -> np.ndarray:
-        """The path at ``num_frames`` evenly spaced instants, shape (num_frames, 2)."""
+        """The path at ``num_frames`` evenly spaced instants, shape (num_frames, 2).
+
+        With ``times`` the path holds still before the first and after the last timed waypoint.
+        """
         if self.points is None:
             raise ValueError("cannot resample a null trajectory")
-        if not isinstance(num_frames, int) or num_frames < 1:
+        if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1:
             raise ValueError(f"num_frames must be a positive int, got {num_frames!r}")
+        query = np.linspace(0.0, 1.0, num_frames)
         if self.times is not None:
-            knots = self.times
-            # Before the first and after the last timed waypoint the path holds still.
-        else:
-            segment = np.linalg.norm(np.diff(self.points, axis=0), axis=1)
-            cumulative = np.concatenate([[0.0], np.cumsum(segment)])
-            if cumulative[-1] == 0:
-                return np.repeat(self.points[:1], num_frames, axis=0)
-            knots = cumulative / cumulative[-1]
-            knots, unique = np.unique(knots, return_index=True)  # repeated waypoints add no length
-            return _interp_path(np.linspace(0.0, 1.0, num_frames), knots, self.points[unique])
-        return _interp_path(np.linspace(0.0, 1.0, num_frames), knots, self.points)
+            return _interp_path(query, self.times, self.points)
+        segment = np.linalg.norm(np.diff(self.points, axis=0), axis=1)
+        cumulative = np.concatenate([[0.0], np.cumsum(segment)])
+        if cumulative[-1] == 0:
+            return np.repeat(self.points[:1], num_frames, axis=0)
+        # Repeated waypoints add no length; keep the first of each so the knots increase strictly.
+        knots, first = np.unique(cumulative / cumulative[-1], return_index=True)
+        return _interp_path(query, knots, self.points[first])
 
 
 def _interp_path(query: np.ndarray, knots: np.ndarray, points: np.ndarray) -> np.ndarray:
