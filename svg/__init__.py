@@ -1,21 +1,30 @@
-"""SVG with guaranteed structure: safe parsing, validation, sandboxed rendering (SVGen-style).
+"""SVG with guaranteed structure: safe parsing, validation, repair, sandboxed rendering (SVGen-style).
 
-The text-to-SVG pipeline, repair and canonical form land in the following steps of the SVG issues.
+The text-to-SVG pipeline and the canonical form land in the following steps of the SVG issues.
 """
 
+from .corruption import CORRUPTIONS, corrupt_svg
 from .parsing import Limits, SVGParseError, parse_svg
-from .render import RenderedSVG, RenderError, render_svg
+from .render import RenderedSVG, RenderError, pixel_iou, render_svg
+from .repair import Repair, RepairResult, extract_svg, repair_svg
 from .validation import SVGIssue, SVGStats, ValidationReport, validate_svg
 
 __all__ = [
+    "CORRUPTIONS",
     "Limits",
     "RenderError",
     "RenderedSVG",
+    "Repair",
+    "RepairResult",
     "SVGIssue",
     "SVGParseError",
     "SVGStats",
     "ValidationReport",
+    "corrupt_svg",
+    "extract_svg",
     "parse_svg",
+    "pixel_iou",
     "render_svg",
+    "repair_svg",
     "validate_svg",
 ]

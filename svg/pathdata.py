@@ -15,10 +15,11 @@ _SEPARATORS = " \t\r\n\f,"
 
 
 class PathDataError(ValueError):
-    def __init__(self, message: str, position: int, commands: list[tuple[str, list[float]]]) -> None:
+    def __init__(self, message: str, position: int, commands: list[tuple[str, list[float]]], clean_end: int = 0) -> None:
         super().__init__(f"{message} at character {position}")
         self.position = position
         self.commands = commands  # what parsed cleanly before the error
+        self.clean_end = clean_end  # d[:clean_end] holds exactly those commands
 
 
 def parse_path_data(d: str, max_commands: int | None = None) -> list[tuple[str, list[float]]]:
@@ -30,6 +31,7 @@ def parse_path_data(d: str, max_commands: int | None = None) -> list[tuple[str, 
     commands: list[tuple[str, list[float]]] = []
     i, n = 0, len(d)
     command: str | None = None
+    clean_end = 0
 
     def skip(i: int) -> int:
         while i < n and d[i] in _SEPARATORS:
@@ -43,16 +45,17 @@ def parse_path_data(d: str, max_commands: int | None = None) -> list[tuple[str, 
         char = d[i]
         if char.upper() in ARGUMENT_COUNTS and char not in "eE":
             if command is None and char not in "Mm":
-                raise PathDataError(f"path data must start with M or m, not {char!r}", i, commands)
+                raise PathDataError(f"path data must start with M or m, not {char!r}", i, commands, clean_end)
             command = char
             i = skip(i + 1)
             if command in "Zz":
                 commands.append((command, []))
+                clean_end = i
                 continue
         elif command is None:
-            raise PathDataError(f"path data must start with M or m, not {char!r}", i, commands)
+            raise PathDataError(f"path data must start with M or m, not {char!r}", i, commands, clean_end)
         elif command in "Zz":
-            raise PathDataError(f"numbers after {command!r} need a command letter", i, commands)
+            raise PathDataError(f"numbers after {command!r} need a command letter", i, commands, clean_end)
         arity = ARGUMENT_COUNTS[command.upper()]
         args: list[float] = []
         for k in range(arity):
@@ -61,19 +64,20 @@ def parse_path_data(d: str, max_commands: int | None = None) -> list[tuple[str, 
                     args.append(float(d[i]))
                     i = skip(i + 1)
                     continue
-                raise PathDataError(f"arc flag must be 0 or 1 in {command!r}", i, commands)
+                raise PathDataError(f"arc flag must be 0 or 1 in {command!r}", i, commands, clean_end)
             match = _NUMBER.match(d, i)
             if not match:
                 what = repr(d[i]) if i < n else "end of data"
-                raise PathDataError(f"expected a number for {command!r}, found {what}", i, commands)
+                raise PathDataError(f"expected a number for {command!r}, found {what}", i, commands, clean_end)
             value = float(match.group())
             if not math.isfinite(value):
-                raise PathDataError(f"number {match.group()!r} is not finite", i, commands)
+                raise PathDataError(f"number {match.group()!r} is not finite", i, commands, clean_end)
             args.append(value)
             i = skip(match.end())
         commands.append((command, args))
+        clean_end = i
         if max_commands is not None and len(commands) > max_commands:
-            raise PathDataError(f"more than {max_commands} path commands", i, commands)
+            raise PathDataError(f"more than {max_commands} path commands", i, commands, clean_end)
         if command in "Mm":
             command = "L" if command == "M" else "l"  # extra coordinate pairs after a moveto are linetos
     return commands

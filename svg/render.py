@@ -206,3 +206,19 @@ def render_svg(svg: str | bytes, size: int = 256, *, timeout: float | None = Non
     hanging or crashing the caller.
     """
     return default_renderer().render(svg, size, timeout)
+
+
+def pixel_iou(a: np.ndarray, b: np.ndarray, tolerance: int = 16) -> float:
+    """IoU of two RGBA renders: drawn pixels of matching colour over pixels drawn in either.
+
+    A pixel is drawn where alpha > 0; it matches where every channel differs by at most
+    ``tolerance``. Two blank images have IoU 1.
+    """
+    if a.shape != b.shape:
+        raise ValueError(f"renders differ in shape: {a.shape} vs {b.shape}")
+    drawn_a, drawn_b = a[..., 3] > 0, b[..., 3] > 0
+    union = drawn_a | drawn_b
+    if not union.any():
+        return 1.0
+    same = (np.abs(a.astype(np.int16) - b.astype(np.int16)) <= tolerance).all(axis=-1)
+    return float((drawn_a & drawn_b & same).sum() / union.sum())

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .parsing import DEFAULT_LIMITS, XLINK_NS, Limits, SVGParseError, local_name, namespace, parse_svg
+from .parsing import DEFAULT_LIMITS, SVG_NS, XLINK_NS, Limits, SVGParseError, local_name, namespace, parse_svg
 from .pathdata import PathDataError, parse_path_data
 
 # Static SVG 1.1/2 content we accept. Animation, scripting, foreign content and links are out.
@@ -29,11 +29,14 @@ ALLOWED_DATA_IMAGE_TYPES = ("data:image/png", "data:image/jpeg", "data:image/gif
 NUMERIC_ATTRIBUTES = frozenset(
     ["x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry", "fx", "fy", "width", "height", "points", "viewBox", "stroke-width", "stroke-miterlimit", "stroke-dashoffset", "font-size", "offset", "opacity", "fill-opacity", "stroke-opacity", "stdDeviation", "dx", "dy"]
 )
+KNOWN_ATTRIBUTES = frozenset(
+    ["id", "class", "style", "transform", "d", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry", "fx", "fy", "fr", "width", "height", "points", "viewBox", "preserveAspectRatio", "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "stroke-dasharray", "stroke-dashoffset", "stroke-opacity", "opacity", "color", "clip-path", "clip-rule", "mask", "filter", "offset", "stop-color", "stop-opacity", "gradientUnits", "gradientTransform", "spreadMethod", "href", "xlink:href", "xmlns", "xmlns:xlink", "version", "patternUnits", "patternContentUnits", "patternTransform", "clipPathUnits", "maskUnits", "maskContentUnits", "markerWidth", "markerHeight", "refX", "refY", "orient", "markerUnits", "marker-start", "marker-mid", "marker-end", "font-family", "font-size", "font-weight", "font-style", "text-anchor", "dominant-baseline", "letter-spacing", "display", "visibility", "overflow", "vector-effect", "paint-order", "shape-rendering", "mix-blend-mode", "isolation", "stdDeviation", "in", "in2", "result", "mode", "operator", "values", "type", "flood-color", "flood-opacity", "dx", "dy", "k1", "k2", "k3", "k4", "radius", "color-interpolation-filters", "filterUnits", "primitiveUnits", "xml:space", "lang", "xml:lang", "tableValues", "slope", "intercept", "amplitude", "exponent", "startOffset", "textLength", "lengthAdjust"]
+)
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:nan|inf(?:inity)?)", re.IGNORECASE)
 _CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]*)", re.IGNORECASE)
 _CSS_DANGER = re.compile(r"@import|expression\s*\(|javascript:|behavior\s*:|-moz-binding", re.IGNORECASE)
 _COLOR = re.compile(r"#[0-9a-fA-F]{3,8}\b|rgba?\([^)]*\)")
-_SKIPPED_CHILDREN = frozenset({"style", "title", "desc", "metadata"})
+TEXT_CONTENT_ELEMENTS = frozenset({"text", "tspan", "textPath", "title", "desc", "style", "metadata"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +88,22 @@ class ValidationReport:
         }
 
 
+def suggest_attribute(name: str) -> str | None:
+    """The known attribute an unknown ``name`` most likely meant, or None if it is known or unlike any."""
+    import difflib
+
+    if name in KNOWN_ATTRIBUTES or name.startswith(("data-", "aria-", "xmlns")) or ":" in name:
+        return None
+    kebab = re.sub(r"(?<=[a-z])([A-Z])", lambda m: "-" + m.group(1).lower(), name).replace("_", "-").lower()
+    if kebab in KNOWN_ATTRIBUTES:
+        return kebab
+    lowered = {a.lower(): a for a in KNOWN_ATTRIBUTES}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    close = difflib.get_close_matches(kebab, sorted(KNOWN_ATTRIBUTES), n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
 class _Checker:
     def __init__(self, limits: Limits, allow_data_images: bool) -> None:
         self.limits = limits
@@ -121,7 +140,7 @@ class _Checker:
             elif ns not in (None, "http://www.w3.org/2000/svg"):
                 self.warn("foreign-element", f"<{name}> from namespace {ns} is ignored by renderers", element)
             elif name not in ALLOWED_ELEMENTS:
-                self.warn("unknown-element", f"<{name}> is not an SVG element we support", element)
+                self.error("unknown-element", f"<{name}> is not an SVG element (misspelled?)", element)
             if name == "path":
                 self.stats.paths += 1
             for attribute, value in element.attrib.items():
@@ -129,6 +148,8 @@ class _Checker:
                 self.check_attribute(element, name, attribute, value, colors)
             if name == "style" and element.text:
                 self.check_css(element, element.text)
+            if name not in TEXT_CONTENT_ELEMENTS and ((element.text or "").strip() or any((c.tail or "").strip() for c in element)):
+                self.error("stray-text", f"text directly inside <{name}> is not drawn (a tag missing its '<'?)", element)
         self.stats.colors = sorted(colors)
 
     def check_attribute(self, element, name: str, attribute: str, value: str, colors: set[str]) -> None:
@@ -137,6 +158,10 @@ class _Checker:
         if attr.lower().startswith("on"):
             self.error("event-handler", f"event handler attribute {attr!r} is not allowed", element)
             return
+        if not attribute.startswith("{"):
+            suggestion = suggest_attribute(attribute)
+            if suggestion is not None:
+                self.error("misspelled-attribute", f"attribute {attribute!r} looks like a misspelling of {suggestion!r}", element)
         if attr == "href":
             if attribute.startswith("{") and not attribute.startswith(f"{{{XLINK_NS}}}"):
                 self.warn("foreign-attribute", f"href in an unknown namespace: {attribute}", element)
@@ -313,6 +338,8 @@ def validate_svg(
         checker.errors.append(SVGIssue("not-xml", f"{type(err).__name__}: {err}"))
         return ValidationReport(checker.errors, checker.warnings, checker.stats)
 
+    if namespace(root) != SVG_NS:
+        checker.error("missing-namespace", f'<svg> lacks xmlns="{SVG_NS}"; standalone files do not render without it', root)
     checker.check_tree(root)
     checker.check_references(root)
     if checker.stats.viewbox is None and not (root.get("width") and root.get("height")):

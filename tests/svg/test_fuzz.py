@@ -6,7 +6,7 @@ from hostile import INK, svg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svg import validate_svg
+from svg import repair_svg, validate_svg
 from svg.pathdata import PathDataError, parse_path_data
 
 VALID = svg(f'<g fill="#000">{INK}<path d="M10 10 L90 90 C10 50 50 10 90 10 Z"/></g>')
@@ -40,3 +40,10 @@ def test_path_lexer_only_raises_its_own_error(d):
         assert 0 <= err.position <= len(d)
     else:
         assert all(isinstance(c, str) and all(isinstance(a, float) for a in args) for c, args in commands)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=200), mutated_documents()))
+def test_repair_never_raises_and_its_output_parses(document):
+    result = repair_svg(document, render=False)
+    assert validate_svg(result.svg, render=False).codes in ([], ["blank"]) or not result.ok

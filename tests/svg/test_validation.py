@@ -74,10 +74,14 @@ def test_never_raises_on_odd_input():
         assert not report.ok
 
 
-def test_warnings_do_not_fail():
-    document = svg(f'<inkscape:foo xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape"/><blink/>{INK}')
+def test_foreign_metadata_warns_but_misspellings_fail():
+    document = svg(f'<inkscape:foo xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape"/>{INK}')
     report = validate_svg(document)
-    assert report.ok and {w.code for w in report.warnings} == {"foreign-element", "unknown-element"}
+    assert report.ok and {w.code for w in report.warnings} == {"foreign-element"}
+    misspelled = validate_svg(svg('<rectt width="9" height="9"/><rect width="9" height="9" strokeWidth="2" fil="#000"/>'))
+    assert misspelled.codes == ["misspelled-attribute", "unknown-element"]
+    stray = validate_svg(svg(f'{INK} rect x="1" y="1" width="5" height="5"/>'))
+    assert stray.codes == ["stray-text"]
 
 
 def test_data_images_only_when_allowed():
