@@ -1,8 +1,10 @@
-"""SVG with guaranteed structure: safe parsing, validation, repair, sandboxed rendering (SVGen-style).
+"""SVG with guaranteed structure: safe parsing, validation, repair, canonical form,
+sandboxed rendering (SVGen-style).
 
-The text-to-SVG pipeline and the canonical form land in the following steps of the SVG issues.
+The text-to-SVG pipeline lands in the next step of the SVG issues.
 """
 
+from .canonical import canonicalize
 from .corruption import CORRUPTIONS, corrupt_svg
 from .parsing import Limits, SVGParseError, parse_svg
 from .render import RenderedSVG, RenderError, pixel_iou, render_svg
@@ -20,6 +22,7 @@ __all__ = [
     "SVGParseError",
     "SVGStats",
     "ValidationReport",
+    "canonicalize",
     "corrupt_svg",
     "extract_svg",
     "parse_svg",

@@ -211,12 +211,12 @@ def render_svg(svg: str | bytes, size: int = 256, *, timeout: float | None = Non
 def pixel_iou(a: np.ndarray, b: np.ndarray, tolerance: int = 16) -> float:
     """IoU of two RGBA renders: drawn pixels of matching colour over pixels drawn in either.
 
-    A pixel is drawn where alpha > 0; it matches where every channel differs by at most
-    ``tolerance``. Two blank images have IoU 1.
+    A pixel is drawn where it is at least half opaque (anti-aliased fringes do not count); it
+    matches where every channel differs by at most ``tolerance``. Two blank images have IoU 1.
     """
     if a.shape != b.shape:
         raise ValueError(f"renders differ in shape: {a.shape} vs {b.shape}")
-    drawn_a, drawn_b = a[..., 3] > 0, b[..., 3] > 0
+    drawn_a, drawn_b = a[..., 3] >= 128, b[..., 3] >= 128
     union = drawn_a | drawn_b
     if not union.any():
         return 1.0
