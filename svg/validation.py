@@ -48,7 +48,8 @@ class SVGIssue:
     severity: str = "error"
 
     def __str__(self) -> str:
-        where = f" ({self.location}{f', line {self.line}' if self.line else ''})" if self.location or self.line else ""
+        places = [p for p in (self.location, f"line {self.line}" if self.line else None) if p]
+        where = f" ({', '.join(places)})" if places else ""
         return f"{self.severity} {self.code}{where}: {self.message}"
 
 

@@ -1,0 +1,105 @@
+"""``ctrlgen svg check|repair|render``: registered through the ``ctrlgen.cli`` entry-point group."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from generators.errors import UsageError
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024  # far above any SVG we accept; bounds what we read into memory
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("svg", help="check, repair and render SVG files")
+    commands = parser.add_subparsers(dest="svg_command", metavar="COMMAND", required=True)
+
+    check = commands.add_parser("check", help="validate an SVG (exit 0 valid, 1 invalid)")
+    check.add_argument("file", metavar="FILE", help="SVG file, or - for standard input")
+    check.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    check.add_argument("--no-render", action="store_true", help="skip the render (blank) check")
+    check.set_defaults(func=_check)
+
+    repair = commands.add_parser("repair", help="repair and sanitize an SVG (or LLM output holding one)")
+    repair.add_argument("file", metavar="FILE", help="input file, or - for standard input")
+    repair.add_argument("-o", "--output", metavar="OUT", help="where to write the repaired SVG (default: stdout)")
+    repair.add_argument("--json", action="store_true", help="print repairs and report as one JSON object")
+    repair.set_defaults(func=_repair)
+
+    render = commands.add_parser("render", help="render an SVG to PNG in the sandboxed renderer")
+    render.add_argument("file", metavar="FILE", help="SVG file, or - for standard input")
+    render.add_argument("-o", "--output", required=True, metavar="OUT.png")
+    render.add_argument("--size", type=int, default=256, metavar="N", help="width and height in pixels (default 256)")
+    render.set_defaults(func=_render)
+
+
+def read_input(name: str) -> str:
+    if name == "-":
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    else:
+        path = Path(name)
+        if not path.is_file():
+            raise UsageError(f"FILE {name!r} does not exist or is not a file")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise UsageError(f"FILE {name!r} is larger than {MAX_INPUT_BYTES // 2**20} MiB")
+    return data.decode("utf-8", "replace")
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .validation import validate_svg
+
+    report = validate_svg(read_input(args.file), render=not args.no_render)
+    if args.json:
+        print(json.dumps({"file": args.file, **report.to_dict()}))
+    else:
+        print(f"{args.file}: {'valid' if report.ok else 'invalid'}")
+        for issue in report.errors + report.warnings:
+            print(f"  {issue}")
+    return 0 if report.ok else 1
+
+
+def _repair(args: argparse.Namespace) -> int:
+    from generators.files import atomic_write_text
+
+    from .repair import repair_svg
+
+    result = repair_svg(read_input(args.file))
+    if args.output:
+        atomic_write_text(args.output, result.svg)
+    payload = {
+        "file": args.file,
+        "ok": result.ok,
+        "repairs": [{"code": r.code, "message": r.message} for r in result.repairs],
+        "report": result.report.to_dict(),
+    }
+    if args.json:
+        print(json.dumps(payload if args.output else {**payload, "svg": result.svg}))
+    elif not args.output:
+        sys.stdout.write(result.svg + "\n")
+    else:
+        print(f"{args.output}: {'valid' if result.ok else 'still invalid'} after {len(result.repairs)} repair(s)")
+    return 0 if result.ok else 1
+
+
+def _render(args: argparse.Namespace) -> int:
+    import io
+
+    from generators.files import atomic_write_bytes
+
+    from .render import RenderError, render_svg
+
+    if not 1 <= args.size <= 4096:
+        raise UsageError(f"--size must be in 1..4096, got {args.size}")
+    try:
+        rendered = render_svg(read_input(args.file), args.size)
+    except RenderError as err:
+        print(f"ctrlgen svg render: {args.file}: {err}", file=sys.stderr)
+        return 1
+    buffer = io.BytesIO()
+    rendered.to_pil(background=None).save(buffer, format="PNG")
+    atomic_write_bytes(args.output, buffer.getvalue())
+    return 0
