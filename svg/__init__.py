@@ -1,8 +1,11 @@
 """SVG with guaranteed structure: safe parsing, validation, repair, canonical form,
 sandboxed rendering (SVGen-style).
 
-The text-to-SVG pipeline lands in the next step of the SVG issues.
+``SVGPipeline`` samples any transformers causal LM; every SVG it returns is valid and non-blank.
 """
+
+import importlib
+from typing import Any
 
 from .canonical import canonicalize
 from .corruption import CORRUPTIONS, corrupt_svg
@@ -20,6 +23,8 @@ __all__ = [
     "RepairResult",
     "SVGIssue",
     "SVGParseError",
+    "SVGPipeline",
+    "SVGPipelineOutput",
     "SVGStats",
     "ValidationReport",
     "canonicalize",
@@ -31,3 +36,13 @@ __all__ = [
     "repair_svg",
     "validate_svg",
 ]
+
+_LAZY = {"SVGPipeline": "pipeline", "SVGPipelineOutput": "pipeline"}  # torch loads only when asked for
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'svg' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value

@@ -28,6 +28,16 @@ def register(subparsers) -> None:
     repair.add_argument("--json", action="store_true", help="print repairs and report as one JSON object")
     repair.set_defaults(func=_repair)
 
+    generate = commands.add_parser("generate", help="generate SVGs from a prompt (best first)")
+    generate.add_argument("prompt", metavar="PROMPT")
+    generate.add_argument("-o", "--output", required=True, metavar="DIR")
+    generate.add_argument("--n", type=int, default=4, metavar="N", help="candidates to sample (default 4)")
+    generate.add_argument("--seed", type=int, default=0, metavar="S")
+    generate.add_argument("--model", default="embedded", metavar="embedded|PATH|HUB_ID")
+    generate.add_argument("--prompt-format", choices=("direct", "cot"), default=None)
+    generate.add_argument("--max-new-tokens", type=int, default=None, metavar="N")
+    generate.set_defaults(func=_generate)
+
     render = commands.add_parser("render", help="render an SVG to PNG in the sandboxed renderer")
     render.add_argument("file", metavar="FILE", help="SVG file, or - for standard input")
     render.add_argument("-o", "--output", required=True, metavar="OUT.png")
@@ -103,3 +113,43 @@ def _render(args: argparse.Namespace) -> int:
     rendered.to_pil(background=None).save(buffer, format="PNG")
     atomic_write_bytes(args.output, buffer.getvalue())
     return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    import io
+
+    import torch
+
+    from generators.files import atomic_write_bytes, atomic_write_json, atomic_write_text
+
+    from .pipeline import SVGPipeline
+
+    if args.n < 1:
+        raise UsageError(f"--n must be a positive integer, got {args.n}")
+    pipe = SVGPipeline.from_pretrained(args.model)
+    out = pipe(
+        args.prompt,
+        num_samples=args.n,
+        generator=torch.Generator().manual_seed(args.seed),
+        prompt_format=args.prompt_format,
+        max_new_tokens=args.max_new_tokens,
+    )
+    directory = Path(args.output)
+    for index, (svg_text, image) in enumerate(zip(out.svgs, out.images, strict=True)):
+        atomic_write_text(directory / f"{index}.svg", svg_text)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        atomic_write_bytes(directory / f"{index}.png", buffer.getvalue())
+    report = {
+        "prompt": args.prompt,
+        "seed": args.seed,
+        "model": args.model,
+        "num_samples": args.n,
+        "returned": len(out.svgs),
+        "scores": out.scores,
+        "candidates": [{k: v for k, v in r.items() if k != "raw_text"} for r in out.reports],
+        "rejected": [{k: v for k, v in r.items() if k != "raw_text"} for r in out.rejected],
+    }
+    atomic_write_json(directory / "report.json", report)
+    print(f"{len(out.svgs)} of {args.n} candidates valid -> {directory}")
+    return 0 if out.svgs else 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import html
+import math
 import re
 
 from .parsing import DEFAULT_LIMITS, SVG_NS, XLINK_NS, Limits, SVGParseError, local_name, namespace, parse_svg
@@ -277,6 +278,9 @@ class _Rebuilder:
         if not self.stack and name == "svg" and "xmlns" not in seen:
             parts.insert(1, f'xmlns="{SVG_NS}"')
             self.note("added-namespace", "added the SVG namespace to <svg>")
+        elif not self.stack and name == "svg" and f'xmlns="{SVG_NS}"' not in parts:
+            parts = [p if not p.startswith("xmlns=") else f'xmlns="{SVG_NS}"' for p in parts]
+            self.note("fixed-namespace", "replaced a misspelled SVG namespace on <svg>")
         if not self.stack and any(a.startswith("xlink:") for a in seen) and "xmlns:xlink" not in seen:
             parts.insert(1, f'xmlns:xlink="{XLINK_NS}"')
         if tag.self_closing:
@@ -444,6 +448,26 @@ def _to_lxml_xpath(location: str) -> str:
     return "/" + "/".join(f"s:{step}" for step in location.strip("/").split("/"))
 
 
+def _content_box(root) -> str | None:
+    """A viewBox around what ``root`` draws (svgelements geometry), or None when nothing is drawn."""
+    import io
+
+    from lxml import etree
+
+    try:
+        import svgelements
+
+        box = svgelements.SVG.parse(io.BytesIO(etree.tostring(root)), reify=True).bbox()
+    except Exception:  # geometry of a damaged drawing: a missing viewBox is only a warning
+        return None
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    if not all(map(math.isfinite, box)) or x1 <= x0 or y1 <= y0:
+        return None
+    return f"{x0:g} {y0:g} {x1 - x0:g} {y1 - y0:g}"
+
+
 # -- entry point -----------------------------------------------------------------------------------
 
 
@@ -490,6 +514,14 @@ def repair_svg(
 
     _sanitize(root, limits, allow_data_images, note)
     _fix_references(root, limits, note)
+    if root.get("viewBox") is not None and validate_svg(f'<svg xmlns="{SVG_NS}" viewBox="{html.escape(root.get("viewBox"))}"/>', render=False).codes:
+        del root.attrib["viewBox"]
+        note("removed-bad-viewbox", "removed a viewBox that is not four numbers with a positive size")
+    if not root.get("viewBox") and not (root.get("width") and root.get("height")):
+        box = _content_box(root)
+        if box is not None:
+            root.set("viewBox", box)
+            note("added-viewbox", "added a viewBox around the drawn content")
     if not root.get("viewBox") and root.get("width") and root.get("height"):
         try:
             width, height = (float(re.match(r"[\d.]+", root.get(k)).group()) for k in ("width", "height"))

@@ -51,3 +51,47 @@ def save_tiny_clip_text_model(directory: Path, max_length: int = 16, projection_
     CLIPTextModelWithProjection(config).save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+def char_tokenizer(alphabet: str):
+    """A character-level fast tokenizer built offline with the tokenizers library."""
+    from tokenizers import Tokenizer, decoders, models
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["<pad>", "<eos>", "<unk>"]
+    vocab = {token: i for i, token in enumerate(specials + sorted(set(alphabet) - set(specials)))}
+    backend = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
+    backend.decoder = decoders.Fuse()
+    return PreTrainedTokenizerFast(tokenizer_object=backend, eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
+
+
+def train_tiny_svg_lm(pairs: list[tuple[str, str]], steps: int = 120, lr: float = 1e-2, seed: int = 0):
+    """A 2-layer GPT-2 that has memorised ``(prompt, svg)`` pairs in the SVG pipeline's plain format.
+
+    Sampling it gives real, mostly valid SVG with some variation: enough to exercise generation,
+    repair and ranking end to end without any download.
+    """
+    import string
+
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from svg.prompts import build_messages, render_plain
+
+    texts = [render_plain(build_messages(prompt)) + svg for prompt, svg in pairs]
+    tokenizer = char_tokenizer(string.printable + "".join(texts))
+    torch.manual_seed(seed)
+    config = GPT2Config(
+        vocab_size=len(tokenizer), n_positions=1024, n_embd=64, n_layer=2, n_head=2,
+        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    )
+    model = GPT2LMHeadModel(config)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr)
+    batch = [tokenizer(t)["input_ids"] + [tokenizer.eos_token_id] for t in texts]
+    for step in range(steps):
+        ids = torch.tensor(batch[step % len(batch)]).unsqueeze(0)
+        loss = model(input_ids=ids, labels=ids).loss
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return model.eval(), tokenizer

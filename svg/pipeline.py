@@ -1,0 +1,186 @@
+"""``SVGPipeline``: text to SVG with any causal LM, every candidate repaired, validated and ranked.
+
+Backends: a transformers causal LM (``model`` + ``tokenizer``) sampled by our seeded loop, or an
+OpenAI-compatible chat endpoint (``client``). Whatever comes back is extracted, repaired and
+validated; candidates that cannot be made valid and non-blank are reported, never returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from generators import BaseOutput, CompositeReward, Pipeline, best_of_n, get_reward, list_rewards
+
+from . import rewards as _rewards  # noqa: F401  (registers the svg rewards)
+from .decoding import sample
+from .prompts import PROMPT_FORMATS, build_messages, render_plain
+
+EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded"
+
+
+@dataclasses.dataclass
+class SVGPipelineOutput(BaseOutput):
+    svgs: list[str]  # valid, sanitized, non-blank; best first
+    images: list[Any]  # PIL images of ``svgs``
+    scores: list[float]
+    reports: list[dict[str, Any]]  # per returned SVG: validation report, repairs, raw text
+    rejected: list[dict[str, Any]]  # candidates that could not be made valid, with their reports
+    texts: list[str]  # raw model outputs in generation order
+
+
+class SVGPipeline(Pipeline):
+    embedded_dir = EMBEDDED_DIR
+    _optional_components = ("model", "tokenizer")
+    _callback_tensor_inputs = ("tokens",)
+
+    def __init__(
+        self,
+        model=None,
+        tokenizer=None,
+        prompt_format: str = "direct",
+        max_new_tokens: int = 1024,
+        temperature: float = 0.8,
+        top_p: float = 0.95,
+        image_size: int = 256,
+    ) -> None:
+        super().__init__()
+        if (model is None) != (tokenizer is None):
+            raise ValueError("SVGPipeline needs both model and tokenizer (a transformers causal LM and its tokenizer)")
+        if model is None:
+            raise ValueError("SVGPipeline needs a model: pass model= and tokenizer=, or use from_pretrained")
+        self.register_components(model=model, tokenizer=tokenizer)
+        self.register_to_config(
+            prompt_format=prompt_format,
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            image_size=image_size,
+        )
+
+    def default_reward(self) -> CompositeReward:
+        terms = {"compactness": (get_reward("svg_compactness"), 1.0)}
+        if "text_image" in list_rewards():
+            terms["text_image"] = (get_reward("text_image"), 10.0)
+        return CompositeReward(terms, gates=[get_reward("svg_valid")], name="svg_default")
+
+    def check_inputs(self, prompt, num_samples, prompt_format, max_new_tokens, temperature, top_p, image_size) -> None:
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise TypeError("prompt must be a non-empty str")
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+            raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")
+        if prompt_format not in PROMPT_FORMATS:
+            raise ValueError(f"prompt_format must be one of {PROMPT_FORMATS}, got {prompt_format!r}")
+        if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be a positive int, got {max_new_tokens!r}")
+        if not isinstance(temperature, int | float) or temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {temperature!r}")
+        if not isinstance(top_p, int | float) or not 0 < top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+        if not isinstance(image_size, int) or not 1 <= image_size <= 4096:
+            raise ValueError(f"image_size must be an int in 1..4096, got {image_size!r}")
+
+    def encode_prompt(self, messages: list[dict[str, str]]) -> torch.Tensor:
+        if getattr(self.tokenizer, "chat_template", None):
+            ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
+            ids = ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids
+        else:
+            ids = self.tokenizer(render_plain(messages), return_tensors="pt")["input_ids"]
+        return ids.to(self.device)
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompt: str,
+        num_samples: int = 1,
+        generator: torch.Generator | list[torch.Generator] | None = None,
+        prompt_format: str | None = None,
+        max_new_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        image_size: int | None = None,
+        examples: list[tuple[str, str]] | None = None,
+        reward=None,
+        callback_on_step_end=None,
+        callback_on_step_end_tensor_inputs: tuple[str, ...] = ("tokens",),
+    ) -> SVGPipelineOutput:
+        """Generate ``num_samples`` candidates for ``prompt`` and return the valid ones, best first.
+
+        Args:
+            prompt: what to draw.
+            num_samples: candidates to sample (best-of-N).
+            generator: one ``torch.Generator`` or one per sample; controls all sampling.
+            prompt_format: ``"direct"`` or ``"cot"`` (reason in ``<think>``, then the SVG).
+            max_new_tokens, temperature, top_p: sampling; default to the pipeline's config.
+            image_size: size of the returned renders.
+            examples: (caption, svg) pairs shown to the model as earlier answers (few-shot).
+            reward: a ``generators.rewards`` reward to rank with (default: validity gate, then
+                text-image score when registered, then compactness).
+        """
+        config = self.config
+        prompt_format = prompt_format or config["prompt_format"]
+        max_new_tokens = max_new_tokens or config["max_new_tokens"]
+        temperature = config["temperature"] if temperature is None else temperature
+        top_p = config["top_p"] if top_p is None else top_p
+        image_size = image_size or config["image_size"]
+
+        # 1. Check inputs
+        self.check_inputs(prompt, num_samples, prompt_format, max_new_tokens, temperature, top_p, image_size)
+        self.check_generator(generator, num_samples)
+        self.check_callback(callback_on_step_end, callback_on_step_end_tensor_inputs)
+
+        # 2. Build the prompt
+        messages = build_messages(prompt, prompt_format, examples or ())
+        prompt_ids = self.encode_prompt(messages)
+
+        # 3. Sample candidates
+        started = time.perf_counter()
+        bar = self.progress_bar(total=max_new_tokens)
+
+        def on_step(step: int, tokens: torch.Tensor) -> None:
+            bar.update(1)
+            self.run_step_callback(callback_on_step_end, step, step, {"tokens": tokens} if callback_on_step_end_tensor_inputs else {})
+
+        token_lists = sample(self.model, self.tokenizer, prompt_ids, num_samples, generator, max_new_tokens, temperature, top_p, on_step=on_step)
+        bar.close()
+        texts = [self.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in token_lists]
+        seconds = time.perf_counter() - started
+        return self.postprocess(prompt, texts, [len(t) for t in token_lists], seconds, image_size, reward)
+
+    def postprocess(self, prompt: str, texts: list[str], token_counts: list[int], seconds: float, image_size: int, reward=None) -> SVGPipelineOutput:
+        """Repair and validate raw outputs, rank the valid ones, render them."""
+        from .render import render_svg
+        from .repair import repair_svg
+
+        # 4. Repair and validate every candidate
+        repaired = [repair_svg(text) for text in texts]
+        candidates = [
+            {
+                "svg": result.svg,
+                "valid": result.ok,
+                "report": result.report.to_dict(),
+                "repairs": [dataclasses.asdict(r) for r in result.repairs],
+                "raw_text": text,
+                "tokens": count,
+            }
+            for text, result, count in zip(texts, repaired, token_counts, strict=True)
+        ]
+        kept = [c for c in candidates if c["valid"]]
+        rejected = [c for c in candidates if not c["valid"]]
+
+        # 5. Rank the valid candidates
+        svgs, scores, reports = [], [], []
+        if kept:
+            ranked = best_of_n([c["svg"] for c in kept], reward or self.default_reward(), [prompt] * len(kept))
+            for index, score in zip(ranked.indices, ranked.scores.tolist(), strict=True):
+                svgs.append(kept[index]["svg"])
+                scores.append(float(score))
+                reports.append({**kept[index], "seconds": round(seconds / len(texts), 4)})
+
+        # 6. Render what is returned
+        images = [render_svg(s, image_size).to_pil() for s in svgs]
+        return SVGPipelineOutput(svgs=svgs, images=images, scores=scores, reports=reports, rejected=rejected, texts=texts)

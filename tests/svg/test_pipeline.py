@@ -1,0 +1,111 @@
+"""SVGPipeline over a tiny GPT-2 trained here in seconds: contract, validity guarantee, ranking."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+import torch
+from pipeline_contract import PipelineContractTests
+from tiny_models import train_tiny_svg_lm
+
+from generators import ModelNotFoundError
+from svg import validate_svg
+from svg.pipeline import SVGPipeline, SVGPipelineOutput
+
+HEART = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200"><path d="M100 170L30 100C0 60 60 10 100 60C140 10 200 60 170 100Z" fill="#e11d48"/></svg>'
+CIRCLE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200"><path d="M100 20C144 20 180 56 180 100'
+    'C180 144 144 180 100 180C56 180 20 144 20 100C20 56 56 20 100 20Z" fill="#2563eb"/></svg>'
+)
+
+
+@functools.cache
+def tiny_lm():
+    return train_tiny_svg_lm([("a red heart", HEART), ("a blue circle", CIRCLE)])
+
+
+def make_pipeline(**config) -> SVGPipeline:
+    model, tokenizer = tiny_lm()
+    pipe = SVGPipeline(model=model, tokenizer=tokenizer, max_new_tokens=200, **config)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+class TestSVGPipelineContract(PipelineContractTests):
+    pipeline_class = SVGPipeline
+    output_class = SVGPipelineOutput
+
+    def get_dummy_components(self):
+        model, tokenizer = tiny_lm()
+        return {"model": model, "tokenizer": tokenizer, "max_new_tokens": 60}
+
+    def get_dummy_inputs(self, seed=0):
+        return {"prompt": "a red heart", "num_samples": 2, "generator": torch.Generator().manual_seed(seed)}
+
+    def samples(self, output):
+        return [np.frombuffer(text.encode(), dtype=np.uint8) for text in output.texts]
+
+
+def test_every_returned_svg_is_valid_ranked_and_rendered():
+    pipe = make_pipeline()
+    out = pipe("a red heart", num_samples=6, generator=torch.Generator().manual_seed(0), image_size=64)
+    assert len(out.svgs) + len(out.rejected) == 6 and out.svgs, "the tiny model should yield some valid icons"
+    assert out.scores == sorted(out.scores, reverse=True)
+    for svg_text, image, report in zip(out.svgs, out.images, out.reports, strict=True):
+        assert validate_svg(svg_text).ok
+        assert image.size == (64, 64)
+        assert report["valid"] and report["raw_text"] in out.texts
+    for rejected in out.rejected:
+        assert not rejected["valid"] and rejected["report"]["errors"]
+    assert all(text.endswith("</svg>") or len(text) >= 190 for text in out.texts)  # stopped at </svg> or the cap
+
+
+def test_token_cap_cuts_output_which_repair_then_closes():
+    pipe = make_pipeline()
+    out = pipe("a blue circle", num_samples=2, max_new_tokens=110, temperature=0, generator=torch.Generator().manual_seed(0))
+    assert all(not text.endswith("</svg>") for text in out.texts)
+    assert all(validate_svg(s).ok for s in out.svgs)
+    assert all(any(r["code"] == "closed-open-tags" for r in report["repairs"]) for report in out.reports)
+
+
+def test_greedy_decoding_reproduces_the_training_icon():
+    out = make_pipeline()("a red heart", temperature=0, generator=torch.Generator().manual_seed(0))
+    assert out.texts[0] == HEART or validate_svg(out.svgs[0]).ok
+
+
+def test_argument_errors():
+    pipe = make_pipeline()
+    with pytest.raises(TypeError, match="prompt must be a non-empty str"):
+        pipe("")
+    with pytest.raises(ValueError, match="prompt_format must be one of"):
+        pipe("a red heart", prompt_format="poem")
+    with pytest.raises(ValueError, match="top_p must be in"):
+        pipe("a red heart", top_p=0)
+    with pytest.raises(ValueError, match="needs both model and tokenizer"):
+        SVGPipeline(model=tiny_lm()[0])
+
+
+def test_no_embedded_weights_yet_is_a_clear_error():
+    with pytest.raises(ModelNotFoundError, match="ships no embedded weights"):
+        SVGPipeline.from_pretrained("embedded")
+
+
+def test_cli_generate_from_a_saved_pipeline(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    make_pipeline().save_pretrained(tmp_path / "model")
+    result = subprocess.run(
+        [sys.executable, "-m", "generators.cli", "svg", "generate", "a red heart", "-o", str(tmp_path / "out"),
+         "--n", "4", "--seed", "1", "--model", str(tmp_path / "model")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["returned"] >= 1 and report["scores"] == sorted(report["scores"], reverse=True)
+    for index in range(report["returned"]):
+        assert validate_svg((tmp_path / "out" / f"{index}.svg").read_text()).ok
+        assert (tmp_path / "out" / f"{index}.png").stat().st_size > 100
