@@ -35,7 +35,11 @@ lint: $(VENV)/.installed-test
 test: lint
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed-test
+$(VENV)/.installed-bench: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[all,test,bench]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed-demo
+
+bench: $(VENV)/.installed-bench
 	@set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
