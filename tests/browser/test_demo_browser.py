@@ -29,3 +29,19 @@ def test_demo_tabs_in_a_real_browser(browser, demo_server, test_output_dir):
     off_machine = [url for url in requests if not url.startswith(("http://127.0.0.1", "data:", "blob:"))]
     assert not off_machine, f"the page reached beyond loopback: {off_machine[:5]}"
     page.close()
+
+
+def test_svg_tab_checks_and_repairs_in_a_real_browser(browser, demo_server, test_output_dir):
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(demo_server, wait_until="networkidle", timeout=60_000)
+    page.get_by_role("tab", name="SVG").click()
+    page.get_by_role("button", name="Check and repair").click()
+    repaired = page.get_by_label("Repaired SVG")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('textarea')].some(t => t.value.startsWith('<svg xmlns'))", timeout=30_000
+    )
+    assert "<circle" in repaired.input_value() and 'fill="#e11d48"' in repaired.input_value()
+    page.get_by_text('"valid_after_repair": true').first.wait_for(timeout=15_000)
+    path = test_output_dir / "browser" / "svg-check-and-repair.png"
+    page.screenshot(path=str(path), full_page=True)
+    page.close()

@@ -109,3 +109,25 @@ def test_cli_generate_from_a_saved_pipeline(tmp_path):
     for index in range(report["returned"]):
         assert validate_svg((tmp_path / "out" / f"{index}.svg").read_text()).ok
         assert (tmp_path / "out" / f"{index}.png").stat().st_size > 100
+
+
+def test_svg_batch_task_writes_ranked_files(tmp_path):
+    import json
+
+    from generators import read_manifest, run_batch
+
+    make_pipeline().save_pretrained(tmp_path / "model")
+    lines = [
+        {"task": "svg", "prompt": "a red heart", "seed": 0, "options": {"num_samples": 3, "model": str(tmp_path / "model")}, "id": "heart"},
+        {"task": "svg", "prompt": "a blue circle", "seed": 1, "options": {"num_samples": 2, "model": str(tmp_path / "model"), "colour": "x"}, "id": "bad-option"},
+    ]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert [job.task for job in read_manifest(manifest)] == ["svg", "svg"]
+    summary = run_batch(manifest, tmp_path / "out", workers=1, progress=False)
+    assert summary.failed_ids == ["bad-option"] and summary.succeeded == 1
+    record = json.loads((tmp_path / "out" / "heart" / "job.json").read_text())
+    assert record["result"]["returned"] >= 1 and "0.svg" in record["outputs"] and "0.png" in record["outputs"]
+    assert validate_svg((tmp_path / "out" / "heart" / "0.svg").read_text()).ok
+    failed = json.loads((tmp_path / "out" / "bad-option" / "job.json").read_text())
+    assert "unknown svg options ['colour']" in failed["error"]["message"]

@@ -1,0 +1,46 @@
+"""The ``svg`` batch task: one manifest line -> ``0.svg, 0.png, …`` best first.
+
+Options are SVGPipeline keyword arguments plus ``model`` (default ``"embedded"``). Pipelines are
+loaded once per worker process and reused across jobs.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from pathlib import Path
+
+from generators.tasks import BatchTask, Job
+
+CALL_OPTIONS = frozenset({"num_samples", "prompt_format", "max_new_tokens", "temperature", "top_p", "image_size"})
+
+
+@functools.lru_cache(maxsize=2)
+def _pipeline(model: str):
+    from .pipeline import SVGPipeline
+
+    pipe = SVGPipeline.from_pretrained(model)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def run_svg_job(job: Job, out_dir: Path) -> dict:
+    import torch
+
+    options = dict(job.options)
+    model = options.pop("model", "embedded")
+    unknown = sorted(set(options) - CALL_OPTIONS)
+    if unknown:
+        raise ValueError(f"unknown svg options {unknown}; allowed: {sorted(CALL_OPTIONS | {'model'})}")
+    out = _pipeline(model)(job.prompt, generator=torch.Generator().manual_seed(job.seed), **options)
+    for index, (svg_text, image) in enumerate(zip(out.svgs, out.images, strict=True)):
+        (out_dir / f"{index}.svg").write_text(svg_text)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        (out_dir / f"{index}.png").write_bytes(buffer.getvalue())
+    if not out.svgs:
+        raise RuntimeError(f"none of the {len(out.texts)} candidates could be made a valid, non-blank SVG")
+    return {"scores": out.scores, "returned": len(out.svgs), "rejected": len(out.rejected), "model": model}
+
+
+SVG_TASK = BatchTask("svg", run_svg_job, description="text to SVG; options: SVGPipeline arguments and model")
