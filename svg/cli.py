@@ -33,7 +33,8 @@ def register(subparsers) -> None:
     generate.add_argument("-o", "--output", required=True, metavar="DIR")
     generate.add_argument("--n", type=int, default=4, metavar="N", help="candidates to sample (default 4)")
     generate.add_argument("--seed", type=int, default=0, metavar="S")
-    generate.add_argument("--model", default="embedded", metavar="embedded|PATH|HUB_ID")
+    generate.add_argument("--model", default=None, metavar="embedded|PATH|HUB_ID", help="model, or with --endpoint the served model's name")
+    generate.add_argument("--endpoint", default=None, metavar="URL", help="an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     generate.add_argument("--prompt-format", choices=("direct", "cot"), default=None)
     generate.add_argument("--max-new-tokens", type=int, default=None, metavar="N")
     generate.set_defaults(func=_generate)
@@ -126,7 +127,10 @@ def _generate(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise UsageError(f"--n must be a positive integer, got {args.n}")
-    pipe = SVGPipeline.from_pretrained(args.model)
+    if args.endpoint:
+        pipe = SVGPipeline.from_pretrained(args.endpoint, model_name=args.model)
+    else:
+        pipe = SVGPipeline.from_pretrained(args.model or "embedded")
     out = pipe(
         args.prompt,
         num_samples=args.n,
@@ -143,7 +147,8 @@ def _generate(args: argparse.Namespace) -> int:
     report = {
         "prompt": args.prompt,
         "seed": args.seed,
-        "model": args.model,
+        "model": args.model or "embedded",
+        "endpoint": args.endpoint,
         "num_samples": args.n,
         "returned": len(out.svgs),
         "scores": out.scores,

@@ -1,7 +1,7 @@
 """``SVGPipeline``: text to SVG with any causal LM, every candidate repaired, validated and ranked.
 
 Backends: a transformers causal LM (``model`` + ``tokenizer``) sampled by our seeded loop, or an
-OpenAI-compatible chat endpoint (``client``). Whatever comes back is extracted, repaired and
+OpenAI-compatible chat endpoint (``client``, see ``svg.endpoint``). Whatever comes back is extracted, repaired and
 validated; candidates that cannot be made valid and non-blank are reported, never returned.
 """
 
@@ -35,13 +35,14 @@ class SVGPipelineOutput(BaseOutput):
 
 class SVGPipeline(Pipeline):
     embedded_dir = EMBEDDED_DIR
-    _optional_components = ("model", "tokenizer")
+    _optional_components = ("model", "tokenizer", "client")
     _callback_tensor_inputs = ("tokens",)
 
     def __init__(
         self,
         model=None,
         tokenizer=None,
+        client=None,
         prompt_format: str = "direct",
         max_new_tokens: int = 1024,
         temperature: float = 0.8,
@@ -51,9 +52,9 @@ class SVGPipeline(Pipeline):
         super().__init__()
         if (model is None) != (tokenizer is None):
             raise ValueError("SVGPipeline needs both model and tokenizer (a transformers causal LM and its tokenizer)")
-        if model is None:
-            raise ValueError("SVGPipeline needs a model: pass model= and tokenizer=, or use from_pretrained")
-        self.register_components(model=model, tokenizer=tokenizer)
+        if (model is None) == (client is None):
+            raise ValueError("SVGPipeline needs either model= and tokenizer=, or client= (an OpenAI-compatible endpoint)")
+        self.register_components(model=model, tokenizer=tokenizer, client=client)
         self.register_to_config(
             prompt_format=prompt_format,
             max_new_tokens=max_new_tokens,
@@ -61,6 +62,19 @@ class SVGPipeline(Pipeline):
             top_p=top_p,
             image_size=image_size,
         )
+
+    @classmethod
+    def from_pretrained(cls, name_or_path="embedded", **kwargs):
+        """``"embedded"``, a saved directory, a hub id, or an OpenAI-compatible endpoint URL
+        (``http://127.0.0.1:8000/v1``; pass ``model_name=`` to pick one of its models)."""
+        if isinstance(name_or_path, str) and name_or_path.startswith(("http://", "https://")):
+            from .endpoint import OpenAIChatClient
+
+            client = OpenAIChatClient(name_or_path, model=kwargs.pop("model_name", None))
+            return cls(client=client, **kwargs)
+        if "model_name" in kwargs:
+            raise TypeError("model_name= only applies to endpoint URLs")
+        return super().from_pretrained(name_or_path, **kwargs)
 
     def default_reward(self) -> CompositeReward:
         terms = {"compactness": (get_reward("svg_compactness"), 1.0)}
@@ -135,10 +149,13 @@ class SVGPipeline(Pipeline):
 
         # 2. Build the prompt
         messages = build_messages(prompt, prompt_format, examples or ())
+        started = time.perf_counter()
+        if self.client is not None:
+            texts = self._sample_endpoint(messages, num_samples, generator, max_new_tokens, temperature, top_p, callback_on_step_end)
+            return self.postprocess(prompt, texts, [len(t) for t in texts], time.perf_counter() - started, image_size, reward)
         prompt_ids = self.encode_prompt(messages)
 
         # 3. Sample candidates
-        started = time.perf_counter()
         bar = self.progress_bar(total=max_new_tokens)
 
         def on_step(step: int, tokens: torch.Tensor) -> None:
@@ -150,6 +167,17 @@ class SVGPipeline(Pipeline):
         texts = [self.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in token_lists]
         seconds = time.perf_counter() - started
         return self.postprocess(prompt, texts, [len(t) for t in token_lists], seconds, image_size, reward)
+
+    def _sample_endpoint(self, messages, num_samples, generator, max_new_tokens, temperature, top_p, callback) -> list[str]:
+        """One streamed completion per sample, each seeded from its generator."""
+        generators = generator if isinstance(generator, list) else [generator] * num_samples
+        texts = []
+        for index in self.progress_bar(range(num_samples)):
+            seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generators[index]))
+            text = self.client.complete(messages, max_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)
+            texts.append(text)
+            self.run_step_callback(callback, index, index, {"tokens": torch.tensor(list(text.encode()[-64:]))})
+        return texts
 
     def postprocess(self, prompt: str, texts: list[str], token_counts: list[int], seconds: float, image_size: int, reward=None) -> SVGPipelineOutput:
         """Repair and validate raw outputs, rank the valid ones, render them."""
