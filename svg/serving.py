@@ -12,19 +12,18 @@ import threading
 import time
 import uuid
 
-import torch
-
-from .decoding import sample
-
 
 def build_app(model, tokenizer, name: str):
+    import torch
     from fastapi import FastAPI, HTTPException
     from fastapi.responses import JSONResponse, StreamingResponse
+
+    from .decoding import sample
 
     app = FastAPI(title="ctrlgen chat server")
     lock = threading.Lock()  # one generation at a time: the model is not re-entrant
 
-    def encode(messages) -> torch.Tensor:
+    def encode(messages):
         from .prompts import render_plain
 
         if getattr(tokenizer, "chat_template", None):
