@@ -16,6 +16,7 @@ from .validation import SVGIssue, SVGStats, ValidationReport, validate_svg
 
 __all__ = [
     "CORRUPTIONS",
+    "IconLibrary",
     "Limits",
     "RenderError",
     "RenderedSVG",
@@ -37,7 +38,7 @@ __all__ = [
     "validate_svg",
 ]
 
-_LAZY = {"SVGPipeline": "pipeline", "SVGPipelineOutput": "pipeline"}  # torch loads only when asked for
+_LAZY = {"SVGPipeline": "pipeline", "SVGPipelineOutput": "pipeline", "IconLibrary": "library"}  # torch loads only when asked for
 
 
 def __getattr__(name: str) -> Any:

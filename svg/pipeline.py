@@ -35,7 +35,7 @@ class SVGPipelineOutput(BaseOutput):
 
 class SVGPipeline(Pipeline):
     embedded_dir = EMBEDDED_DIR
-    _optional_components = ("model", "tokenizer", "client")
+    _optional_components = ("model", "tokenizer", "client", "library")
     _callback_tensor_inputs = ("tokens",)
 
     def __init__(
@@ -43,6 +43,7 @@ class SVGPipeline(Pipeline):
         model=None,
         tokenizer=None,
         client=None,
+        library=None,
         prompt_format: str = "direct",
         max_new_tokens: int = 1024,
         temperature: float = 0.8,
@@ -54,7 +55,7 @@ class SVGPipeline(Pipeline):
             raise ValueError("SVGPipeline needs both model and tokenizer (a transformers causal LM and its tokenizer)")
         if (model is None) == (client is None):
             raise ValueError("SVGPipeline needs either model= and tokenizer=, or client= (an OpenAI-compatible endpoint)")
-        self.register_components(model=model, tokenizer=tokenizer, client=client)
+        self.register_components(model=model, tokenizer=tokenizer, client=client, library=library)
         self.register_to_config(
             prompt_format=prompt_format,
             max_new_tokens=max_new_tokens,
@@ -118,6 +119,7 @@ class SVGPipeline(Pipeline):
         top_p: float | None = None,
         image_size: int | None = None,
         examples: list[tuple[str, str]] | None = None,
+        num_examples: int = 0,
         reward=None,
         callback_on_step_end=None,
         callback_on_step_end_tensor_inputs: tuple[str, ...] = ("tokens",),
@@ -132,6 +134,8 @@ class SVGPipeline(Pipeline):
             max_new_tokens, temperature, top_p: sampling; default to the pipeline's config.
             image_size: size of the returned renders.
             examples: (caption, svg) pairs shown to the model as earlier answers (few-shot).
+            num_examples: also show the this many closest icons of the pipeline's ``library``
+                (retrieval-augmented prompting).
             reward: a ``generators.rewards`` reward to rank with (default: validity gate, then
                 text-image score when registered, then compactness).
         """
@@ -147,13 +151,27 @@ class SVGPipeline(Pipeline):
         self.check_generator(generator, num_samples)
         self.check_callback(callback_on_step_end, callback_on_step_end_tensor_inputs)
 
-        # 2. Build the prompt
-        messages = build_messages(prompt, prompt_format, examples or ())
+        if isinstance(num_examples, bool) or not isinstance(num_examples, int) or num_examples < 0:
+            raise ValueError(f"num_examples must be a non-negative int, got {num_examples!r}")
+        if num_examples and self.library is None:
+            raise ValueError("num_examples needs an icon library: pass library=IconLibrary.from_directory(...)")
+
+        # 2. Build the prompt, with retrieved examples
+        shots = list(examples or ())
+        if num_examples:
+            shots += [(caption, svg_text) for caption, svg_text, _ in reversed(self.library.nearest(prompt, num_examples))]
+        messages = build_messages(prompt, prompt_format, shots)
         started = time.perf_counter()
         if self.client is not None:
             texts = self._sample_endpoint(messages, num_samples, generator, max_new_tokens, temperature, top_p, callback_on_step_end)
             return self.postprocess(prompt, texts, [len(t) for t in texts], time.perf_counter() - started, image_size, reward)
         prompt_ids = self.encode_prompt(messages)
+        limit = getattr(self.model.config, "max_position_embeddings", None) or getattr(self.model.config, "n_positions", None)
+        if limit is not None and prompt_ids.shape[-1] + max_new_tokens > limit:
+            raise ValueError(
+                f"the prompt is {prompt_ids.shape[-1]} tokens and max_new_tokens is {max_new_tokens}, but the model "
+                f"reads at most {limit}; lower max_new_tokens or num_examples"
+            )
 
         # 3. Sample candidates
         bar = self.progress_bar(total=max_new_tokens)

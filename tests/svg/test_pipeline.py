@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from pipeline_contract import PipelineContractTests
-from svg_fixtures import HEART, make_pipeline, tiny_lm
+from svg_fixtures import CIRCLE, HEART, make_pipeline, tiny_lm
 
 from generators import ModelNotFoundError
 from svg import validate_svg
@@ -111,3 +111,30 @@ def test_svg_batch_task_writes_ranked_files(tmp_path):
     assert validate_svg((tmp_path / "out" / "heart" / "0.svg").read_text()).ok
     failed = json.loads((tmp_path / "out" / "bad-option" / "job.json").read_text())
     assert "unknown svg options ['colour']" in failed["error"]["message"]
+
+
+def test_retrieval_augmented_prompting(tmp_path):
+    from pathlib import Path
+
+    from svg import IconLibrary
+
+    library = IconLibrary.from_directory(Path(__file__).resolve().parents[1] / "data" / "icons")
+    assert len(library.captions) == 150 and "calendar event" in library.captions
+    (caption, example, score), *_ = library.nearest("an event in my calendar", 3)
+    assert 0 < score <= 1
+    assert "calendar" in caption and example.startswith('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200">')
+    restored = IconLibrary.from_pretrained(library.save_pretrained(tmp_path / "library"))
+    assert restored.captions == library.captions and torch.equal(restored.embeddings, library.embeddings)
+
+    with pytest.raises(ValueError, match="lower max_new_tokens or num_examples"):
+        make_pipeline(library=library)("a calendar", num_examples=2, generator=torch.Generator().manual_seed(0))
+
+    seen = {}
+    pipe = make_pipeline(library=IconLibrary(["a red heart", "a blue circle"], [HEART, CIRCLE]))
+    original = pipe.encode_prompt
+    pipe.encode_prompt = lambda messages: seen.setdefault("messages", messages) is not None and original(messages)
+    pipe("a red heart", num_examples=1, max_new_tokens=20, generator=torch.Generator().manual_seed(0))
+    assert [m["role"] for m in seen["messages"]] == ["system", "user", "assistant", "user"]
+    assert seen["messages"][1]["content"] == "Draw: a red heart" and seen["messages"][2]["content"] == HEART
+    with pytest.raises(ValueError, match="num_examples needs an icon library"):
+        make_pipeline()("a red heart", num_examples=1)
