@@ -18,7 +18,7 @@ from generators import BaseOutput, CompositeReward, Pipeline, best_of_n, get_rew
 
 from . import rewards as _rewards  # noqa: F401  (registers the svg rewards)
 from .decoding import sample
-from .prompts import PROMPT_FORMATS, build_messages, render_plain
+from .prompts import PROMPT_FORMATS, build_messages, encode_messages
 
 EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded"
 
@@ -100,12 +100,7 @@ class SVGPipeline(Pipeline):
             raise ValueError(f"image_size must be an int in 1..4096, got {image_size!r}")
 
     def encode_prompt(self, messages: list[dict[str, str]]) -> torch.Tensor:
-        if getattr(self.tokenizer, "chat_template", None):
-            ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
-            ids = ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids
-        else:
-            ids = self.tokenizer(render_plain(messages), return_tensors="pt")["input_ids"]
-        return ids.to(self.device)
+        return encode_messages(self.tokenizer, messages).to(self.device)
 
     @torch.no_grad()
     def __call__(

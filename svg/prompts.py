@@ -37,3 +37,11 @@ def render_plain(messages: Sequence[dict[str, str]]) -> str:
     """A chat as plain text, for tokenizers without a chat template (small and embedded models)."""
     lines = [f"{m['role']}: {m['content']}" for m in messages]
     return "\n".join(lines) + "\nassistant: "
+
+
+def encode_messages(tokenizer, messages: Sequence[dict[str, str]]):
+    """Token ids (1, length) for a chat: the tokenizer's chat template, else the plain format."""
+    if getattr(tokenizer, "chat_template", None):
+        ids = tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, return_tensors="pt")
+        return ids["input_ids"] if hasattr(ids, "keys") else ids
+    return tokenizer(render_plain(messages), return_tensors="pt")["input_ids"]

@@ -24,10 +24,12 @@ import re
 from .parsing import DEFAULT_LIMITS, SVG_NS, XLINK_NS, Limits, SVGParseError, local_name, namespace, parse_svg
 from .pathdata import ARGUMENT_COUNTS, PathDataError, parse_path_data
 from .validation import (
+    ALLOWED_DATA_IMAGE_TYPES,
     ALLOWED_ELEMENTS,
     FORBIDDEN_ELEMENTS,
     TEXT_CONTENT_ELEMENTS,
     ValidationReport,
+    parse_viewbox,
     suggest_attribute,
     validate_svg,
 )
@@ -374,7 +376,7 @@ def _sanitize(root, limits: Limits, allow_data_images: bool, note) -> None:
                 del element.attrib[attribute]
                 note("removed-script", f"removed {attr} from <{name}>")
             elif attr == "href" and not lowered.startswith("#"):
-                allowed = name == "image" and allow_data_images and lowered.startswith(("data:image/png", "data:image/jpeg", "data:image/gif", "data:image/webp"))
+                allowed = name == "image" and allow_data_images and lowered.startswith(ALLOWED_DATA_IMAGE_TYPES)
                 if not allowed:
                     del element.attrib[attribute]
                     note("removed-external-reference", f"removed an external reference from <{name}>")
@@ -468,6 +470,12 @@ def _content_box(root) -> str | None:
     return f"{x0:g} {y0:g} {x1 - x0:g} {y1 - y0:g}"
 
 
+def _nothing_recovered(repairs: list[Repair], render: bool, limits: Limits) -> RepairResult:
+    """An empty canvas, reported as blank: nothing drawable survived."""
+    empty = f'<svg xmlns="{SVG_NS}" viewBox="0 0 200 200"/>'
+    return RepairResult(empty, repairs, validate_svg(empty, render=render, limits=limits))
+
+
 # -- entry point -----------------------------------------------------------------------------------
 
 
@@ -494,9 +502,7 @@ def repair_svg(
 
     body, repairs = extract_svg(text[: limits.max_bytes * 2])
     if body is None:
-        empty = f'<svg xmlns="{SVG_NS}" viewBox="0 0 200 200"/>'
-        repairs.append(Repair("no-svg-found", "no <svg> element in the input"))
-        return RepairResult(empty, repairs, validate_svg(empty, render=render, limits=limits))
+        return _nothing_recovered([*repairs, Repair("no-svg-found", "no <svg> element in the input")], render, limits)
 
     rebuilder = _Rebuilder(body)
     rebuilt = rebuilder.run()
@@ -505,16 +511,14 @@ def repair_svg(
     try:
         root = parse_svg(rebuilt, limits)
     except SVGParseError as err:
-        notes.append(Repair("unrecoverable", f"could not rebuild a document: {err.message}"))
-        empty = f'<svg xmlns="{SVG_NS}" viewBox="0 0 200 200"/>'
-        return RepairResult(empty, repairs + notes, validate_svg(empty, render=render, limits=limits))
+        return _nothing_recovered([*repairs, Repair("unrecoverable", f"could not rebuild a document: {err.message}")], render, limits)
 
     def note(code: str, message: str) -> None:
         notes.append(Repair(code, message))
 
     _sanitize(root, limits, allow_data_images, note)
     _fix_references(root, limits, note)
-    if root.get("viewBox") is not None and validate_svg(f'<svg xmlns="{SVG_NS}" viewBox="{html.escape(root.get("viewBox"))}"/>', render=False).codes:
+    if root.get("viewBox") is not None and parse_viewbox(root.get("viewBox")) is None:
         del root.attrib["viewBox"]
         note("removed-bad-viewbox", "removed a viewBox that is not four numbers with a positive size")
     if not root.get("viewBox") and not (root.get("width") and root.get("height")):

@@ -19,17 +19,10 @@ def build_app(model, tokenizer, name: str):
     from fastapi.responses import JSONResponse, StreamingResponse
 
     from .decoding import sample
+    from .prompts import encode_messages
 
     app = FastAPI(title="ctrlgen chat server")
     lock = threading.Lock()  # one generation at a time: the model is not re-entrant
-
-    def encode(messages):
-        from .prompts import render_plain
-
-        if getattr(tokenizer, "chat_template", None):
-            ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
-            return ids["input_ids"] if hasattr(ids, "keys") else ids
-        return tokenizer(render_plain(messages), return_tensors="pt")["input_ids"]
 
     def generate(body: dict) -> tuple[list[str], str]:
         messages = body.get("messages")
@@ -47,7 +40,7 @@ def build_app(model, tokenizer, name: str):
         stops = [stops] if isinstance(stops, str) else list(stops)
         generator = torch.Generator().manual_seed(int(body["seed"])) if body.get("seed") is not None else None
         with lock:
-            tokens = sample(model, tokenizer, encode(messages), 1, generator, max_tokens, temperature, top_p, stop_text=stops[0] if stops else "\0")[0]
+            tokens = sample(model, tokenizer, encode_messages(tokenizer, messages), 1, generator, max_tokens, temperature, top_p, stop_text=stops[0] if stops else "\0")[0]
         text = tokenizer.decode(tokens, skip_special_tokens=True)
         finish = "length" if len(tokens) >= max_tokens else "stop"
         for stop in stops:

@@ -89,6 +89,14 @@ class ValidationReport:
         }
 
 
+def parse_viewbox(value: str) -> tuple[float, float, float, float] | None:
+    """(x, y, width, height) of a viewBox value, or None unless it is four finite numbers with a positive size."""
+    numbers = [float(t) for t in _NUMBER.findall(value)]
+    if len(numbers) != 4 or not all(math.isfinite(v) for v in numbers) or numbers[2] <= 0 or numbers[3] <= 0:
+        return None
+    return numbers[0], numbers[1], numbers[2], numbers[3]
+
+
 def suggest_attribute(name: str) -> str | None:
     """The known attribute an unknown ``name`` most likely meant, or None if it is known or unlike any."""
     import difflib
@@ -228,11 +236,11 @@ class _Checker:
                 return
 
     def check_viewbox(self, element, value: str) -> None:
-        numbers = [float(t) for t in _NUMBER.findall(value)]
-        if len(numbers) != 4 or not all(math.isfinite(v) for v in numbers) or numbers[2] <= 0 or numbers[3] <= 0:
+        box = parse_viewbox(value)
+        if box is None:
             self.error("bad-viewbox", f"viewBox must be four numbers with positive width and height, got {value!r}", element)
             return
-        self.stats.viewbox = tuple(numbers)
+        self.stats.viewbox = box
 
     # -- references -------------------------------------------------------------------------
 
