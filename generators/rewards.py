@@ -149,6 +149,14 @@ def best_of_n(
 # -- registry -------------------------------------------------------------------------------
 
 _REGISTRY: dict[str, Callable[..., Reward]] = {}
+_BUILTIN_MODULES = ("text_image",)  # register on first registry lookup (they import torch models)
+
+
+def _load_builtins() -> None:
+    import importlib
+
+    for module in _BUILTIN_MODULES:
+        importlib.import_module(f"{__package__}.{module}")
 
 
 def register_reward(name: str, factory: Callable[..., Reward] | None = None):
@@ -164,12 +172,14 @@ def register_reward(name: str, factory: Callable[..., Reward] | None = None):
 
 
 def get_reward(name: str, **kwargs: Any) -> Reward:
+    _load_builtins()
     if name not in _REGISTRY:
         raise KeyError(f"no reward named {name!r}; registered: {', '.join(sorted(_REGISTRY)) or 'none'}")
     return _REGISTRY[name](**kwargs)
 
 
 def list_rewards() -> list[str]:
+    _load_builtins()
     return sorted(_REGISTRY)
 
 

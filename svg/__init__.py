@@ -17,6 +17,7 @@ from .validation import SVGIssue, SVGStats, ValidationReport, validate_svg
 __all__ = [
     "CORRUPTIONS",
     "IconLibrary",
+    "IconRecord",
     "Limits",
     "RenderError",
     "RenderedSVG",
@@ -28,17 +29,26 @@ __all__ = [
     "SVGPipelineOutput",
     "SVGStats",
     "ValidationReport",
+    "build_dataset",
     "canonicalize",
     "corrupt_svg",
     "extract_svg",
     "parse_svg",
     "pixel_iou",
+    "read_split",
     "render_svg",
     "repair_svg",
     "validate_svg",
 ]
 
-_LAZY = {"SVGPipeline": "pipeline", "SVGPipelineOutput": "pipeline", "IconLibrary": "library"}  # torch loads only when asked for
+_LAZY = {  # torch loads only when asked for
+    "SVGPipeline": "pipeline",
+    "SVGPipelineOutput": "pipeline",
+    "IconLibrary": "library",
+    "build_dataset": "dataset",
+    "read_split": "dataset",
+    "IconRecord": "dataset",
+}
 
 
 def __getattr__(name: str) -> Any:

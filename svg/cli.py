@@ -39,6 +39,28 @@ def register(subparsers) -> None:
     generate.add_argument("--max-new-tokens", type=int, default=None, metavar="N")
     generate.set_defaults(func=_generate)
 
+    data = commands.add_parser("data", help="build the captioned icon dataset from npm icon sets")
+    data_commands = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
+    build = data_commands.add_parser("build", help="npm pack the icon sets, canonicalize, caption, split (resumable)")
+    build.add_argument("-o", "--output", required=True, metavar="DIR")
+    build.add_argument("--sources", default=None, metavar="A,B", help="comma-separated source ids (default: all)")
+    build.add_argument("--cache", default=None, metavar="DIR", help="where npm tarballs are kept (default ~/.cache/ctrlgen/npm)")
+    build.add_argument("--workers", type=int, default=None, metavar="N")
+    build.add_argument("--limit", type=int, default=None, metavar="N", help="at most N icons per source")
+    build.set_defaults(func=_data_build)
+
+    evaluate = commands.add_parser("eval", help="quality report of a model on held-out prompts, beside baselines")
+    evaluate.add_argument("prompts", metavar="PROMPTS", help="one caption per line, or a CSV file with a desc column")
+    evaluate.add_argument("-o", "--output", required=True, metavar="DIR")
+    evaluate.add_argument("--model", default="embedded", metavar="embedded|PATH|HUB_ID")
+    evaluate.add_argument("--n", type=int, default=4, metavar="N", help="candidates per prompt (best-of-N, default 4)")
+    evaluate.add_argument("--limit", type=int, default=None, metavar="N", help="use the first N prompts")
+    evaluate.add_argument("--seed", type=int, default=0, metavar="S")
+    evaluate.add_argument("--data", default=None, metavar="DIR", help="a built dataset: adds the nearest-training-icon baseline")
+    evaluate.add_argument("--untrained-limit", type=int, default=64, metavar="N",
+                          help="prompts for the untrained-model baseline (0 to skip; it writes to the token cap)")
+    evaluate.set_defaults(func=_eval)
+
     render = commands.add_parser("render", help="render an SVG to PNG in the sandboxed renderer")
     render.add_argument("file", metavar="FILE", help="SVG file, or - for standard input")
     render.add_argument("-o", "--output", required=True, metavar="OUT.png")
@@ -114,6 +136,36 @@ def _render(args: argparse.Namespace) -> int:
     rendered.to_pil(background=None).save(buffer, format="PNG")
     atomic_write_bytes(args.output, buffer.getvalue())
     return 0
+
+
+def _data_build(args: argparse.Namespace) -> int:
+    from .dataset import build_dataset
+    from .icon_sources import SOURCES
+
+    sources = [x.strip() for x in args.sources.split(",") if x.strip()] if args.sources else None
+    known = {s.slug for s in SOURCES}
+    if sources is not None and (not sources or set(sources) - known):
+        raise UsageError(f"--sources must name sources from {','.join(sorted(known))}, got {args.sources!r}")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be a positive integer, got {args.workers}")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be a positive integer, got {args.limit}")
+    manifest = build_dataset(args.output, sources, args.cache, args.workers, args.limit)
+    return 1 if manifest["unavailable"] else 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluation import run_evaluation
+
+    if args.n < 1:
+        raise UsageError(f"--n must be a positive integer, got {args.n}")
+    if not Path(args.prompts).is_file():
+        raise UsageError(f"PROMPTS {args.prompts!r} does not exist or is not a file")
+    results = run_evaluation(
+        args.prompts, args.output, model=args.model, num_samples=args.n, limit=args.limit, seed=args.seed,
+        data=args.data, untrained_limit=args.untrained_limit,
+    )
+    return 0 if results else 1
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -8,19 +8,37 @@ validated; candidates that cannot be made valid and non-blank are reported, neve
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from generators import BaseOutput, CompositeReward, Pipeline, best_of_n, get_reward, list_rewards
+from generators import BaseOutput, CompositeReward, Pipeline, best_of_n, get_reward
 
 from . import rewards as _rewards  # noqa: F401  (registers the svg rewards)
 from .decoding import sample
 from .prompts import PROMPT_FORMATS, build_messages, encode_messages
 
 EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded"
+RESAMPLE_ROUNDS = 2  # extra sampling rounds for candidates that repair cannot make valid
+
+
+@functools.lru_cache(maxsize=64)
+def _repaired(text: str):
+    from .repair import repair_svg
+
+    return repair_svg(text)
+
+
+def _derived_generators(generator, count: int) -> list[torch.Generator] | None:
+    """Fresh generators for resampling, seeded from the caller's: reruns stay reproducible."""
+    if generator is None:
+        return None
+    sources = generator if isinstance(generator, list) else [generator]
+    return [torch.Generator().manual_seed(int(torch.randint(0, 2**63 - 1, (1,), generator=sources[i % len(sources)]))) for i in range(count)]
 
 
 @dataclasses.dataclass
@@ -78,9 +96,9 @@ class SVGPipeline(Pipeline):
         return super().from_pretrained(name_or_path, **kwargs)
 
     def default_reward(self) -> CompositeReward:
-        terms = {"compactness": (get_reward("svg_compactness"), 1.0)}
-        if "text_image" in list_rewards():
-            terms["text_image"] = (get_reward("text_image"), 10.0)
+        """Validity gate, then the text-image score (embedded scorer unless CLIP weights are
+        configured), then a small preference for shorter documents."""
+        terms = {"text_image": (get_reward("svg_text_image"), 1.0), "compactness": (get_reward("svg_compactness"), 1.0)}
         return CompositeReward(terms, gates=[get_reward("svg_valid")], name="svg_default")
 
     def check_inputs(self, prompt, num_samples, prompt_format, max_new_tokens, temperature, top_p, image_size) -> None:
@@ -171,15 +189,26 @@ class SVGPipeline(Pipeline):
         # 3. Sample candidates
         bar = self.progress_bar(total=max_new_tokens)
 
-        def on_step(step: int, tokens: torch.Tensor) -> None:
+        steps = itertools.count()  # numbered across resampling rounds
+
+        def on_step(_: int, tokens: torch.Tensor) -> None:
             bar.update(1)
+            step = next(steps)
             self.run_step_callback(callback_on_step_end, step, step, {"tokens": tokens} if callback_on_step_end_tensor_inputs else {})
 
         token_lists = sample(self.model, self.tokenizer, prompt_ids, num_samples, generator, max_new_tokens, temperature, top_p, on_step=on_step)
+        # 4. Resample candidates that cannot be made valid (bounded): N asked for, N returned
+        for _ in range(RESAMPLE_ROUNDS):
+            texts = [self.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in token_lists]
+            missing = num_samples - sum(_repaired(text).ok for text in texts)
+            if missing <= 0:
+                break
+            retry = _derived_generators(generator, missing)
+            token_lists += sample(self.model, self.tokenizer, prompt_ids, missing, retry, max_new_tokens, temperature, top_p, on_step=on_step)
         bar.close()
         texts = [self.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in token_lists]
         seconds = time.perf_counter() - started
-        return self.postprocess(prompt, texts, [len(t) for t in token_lists], seconds, image_size, reward)
+        return self.postprocess(prompt, texts, [len(t) for t in token_lists], seconds, image_size, reward, keep=num_samples)
 
     def _sample_endpoint(self, messages, num_samples, generator, max_new_tokens, temperature, top_p, callback) -> list[str]:
         """One streamed completion per sample, each seeded from its generator."""
@@ -192,13 +221,14 @@ class SVGPipeline(Pipeline):
             self.run_step_callback(callback, index, index, {"tokens": torch.tensor(list(text.encode()[-64:]))})
         return texts
 
-    def postprocess(self, prompt: str, texts: list[str], token_counts: list[int], seconds: float, image_size: int, reward=None) -> SVGPipelineOutput:
-        """Repair and validate raw outputs, rank the valid ones, render them."""
+    def postprocess(
+        self, prompt: str, texts: list[str], token_counts: list[int], seconds: float, image_size: int, reward=None, keep: int | None = None
+    ) -> SVGPipelineOutput:
+        """Repair and validate raw outputs, rank the valid ones, render the best ``keep``."""
         from .render import render_svg
-        from .repair import repair_svg
 
-        # 4. Repair and validate every candidate
-        repaired = [repair_svg(text) for text in texts]
+        # 5. Repair and validate every candidate
+        repaired = [_repaired(text) for text in texts]
         candidates = [
             {
                 "svg": result.svg,
@@ -213,15 +243,15 @@ class SVGPipeline(Pipeline):
         kept = [c for c in candidates if c["valid"]]
         rejected = [c for c in candidates if not c["valid"]]
 
-        # 5. Rank the valid candidates
+        # 6. Rank the valid candidates
         svgs, scores, reports = [], [], []
         if kept:
             ranked = best_of_n([c["svg"] for c in kept], reward or self.default_reward(), [prompt] * len(kept))
-            for index, score in zip(ranked.indices, ranked.scores.tolist(), strict=True):
+            for index, score in list(zip(ranked.indices, ranked.scores.tolist(), strict=True))[:keep]:
                 svgs.append(kept[index]["svg"])
                 scores.append(float(score))
                 reports.append({**kept[index], "seconds": round(seconds / len(texts), 4)})
 
-        # 6. Render what is returned
+        # 7. Render what is returned
         images = [render_svg(s, image_size).to_pil() for s in svgs]
         return SVGPipelineOutput(svgs=svgs, images=images, scores=scores, reports=reports, rejected=rejected, texts=texts)
