@@ -91,6 +91,12 @@ def svg_model_card(run: Path, data: Path, evaluation: Path) -> str:
 def scorer_card(run: Path, data: Path) -> str:
     report = json.loads((run / "report.json").read_text())
     config = report["config"]
+    phases = report.get("phases") or [{"epochs": report["epochs"], "config": config}]
+    commands = " then ".join(
+        f"`python -m svg.train.scorer --data DATA -o RUN --epochs {p['epochs']} --lr {p['config']['lr']}"
+        + (" --init PHASE1/scorer`" if p["config"].get("init") else "`")
+        for p in phases
+    )
     lines = [
         "# ctrlgen embedded text-image scorer",
         "",
@@ -103,9 +109,9 @@ def scorer_card(run: Path, data: Path) -> str:
         "",
         "## Training",
         "",
-        f"Command: `python -m svg.train.scorer --data DATA -o RUN --epochs {config['epochs']}` — {report['train_icons']} training icons,",
-        f"symmetric InfoNCE, AdamW lr {config['lr']}, batch {config['batch_size']}, random shifts of up to 4 px, each icon shown",
-        f"with its full caption (60%) or its name (40%); {report['parameters']} trainable parameters; {report['seconds']} s on a 2-core CPU.",
+        f"Commands: {commands} ({report['epochs']} epochs in all) — {report['train_icons']} training icons,",
+        f"symmetric InfoNCE, AdamW with cosine decay per phase, batch {config['batch_size']}, random shifts of up to 4 px, each icon shown",
+        f"with its full caption (60%) or its name (40%); {report['parameters']} trainable parameters; {report['seconds']} s of training on a 2-core CPU shared with the SVG model's training.",
         "",
         "| epoch | loss | val R@1 (100-way) | val R@5 |",
         "|---|---|---|---|",

@@ -59,6 +59,18 @@ def text_features(texts: Sequence[str], encoder) -> torch.Tensor:
     return torch.cat([encoder.encode(list(texts[i : i + 256])).pooled.float() for i in range(0, len(texts), 256)])
 
 
+def cached_features(texts: Sequence[str], encoder, cache: Path) -> torch.Tensor:
+    """MiniLM features of ``texts``, cached in ``cache`` (the encoder is frozen)."""
+    if cache.is_file():
+        cached = np.load(cache)
+        if cached.shape[0] == len(texts):
+            return torch.from_numpy(cached)
+    features = text_features(texts, encoder)
+    np.save(cache.with_suffix(".tmp.npy"), features.numpy())
+    cache.with_suffix(".tmp.npy").replace(cache)
+    return features
+
+
 def retrieval_at(scorer: TextImageScorer, pixels: torch.Tensor, features: torch.Tensor, ways: int = 100, seed: int = 0) -> dict[str, float]:
     """Text-to-icon retrieval in disjoint groups of ``ways`` (shuffled with ``seed``): R@1, R@5."""
     generator = torch.Generator().manual_seed(seed)
@@ -104,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--limit", type=int, default=None, help="at most N icons per split (smoke tests)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--export", default=None, metavar="DIR", help="save the trained scorer and its report here")
+    parser.add_argument("--init", default=None, metavar="DIR", help="continue from a saved scorer (a second training phase)")
     args = parser.parse_args(argv)
 
     from generators.text_encoders import load_text_encoder
@@ -114,10 +127,15 @@ def main(argv: Sequence[str] | None = None) -> dict:
     encoder = load_text_encoder("minilm")
     splits: dict[str, list[IconRecord]] = {s: read_split(args.data, s, limit=args.limit) for s in ("train", "val", "test")}
     images = {s: _as_pixels(render_icons([r.svg for r in rs], args.image_size, output / f"renders-{s}-{args.image_size}-{len(rs)}.npy")) for s, rs in splits.items()}
-    captions = {s: text_features([r.caption for r in rs], encoder) for s, rs in splits.items()}
-    names = text_features([r.name for r in splits["train"]], encoder)
+    captions = {s: cached_features([r.caption for r in rs], encoder, output / f"captions-{s}-{len(rs)}.npy") for s, rs in splits.items()}
+    names = cached_features([r.name for r in splits["train"]], encoder, output / f"names-train-{len(splits['train'])}.npy")
 
-    scorer = TextImageScorer(embed_dim=args.embed_dim, image_size=args.image_size, channels=args.channels)
+    if args.init:
+        scorer = TextImageScorer.from_pretrained(args.init)
+        previous = json.loads((Path(args.init).parent / "report.json").read_text()) if (Path(args.init).parent / "report.json").is_file() else {}
+    else:
+        scorer = TextImageScorer(embed_dim=args.embed_dim, image_size=args.image_size, channels=args.channels)
+        previous = {}
     optimizer = torch.optim.AdamW(scorer.parameters(), lr=args.lr, weight_decay=0.05)
     n = len(splits["train"])
     steps_per_epoch = max(1, n // args.batch_size)
@@ -157,6 +175,12 @@ def main(argv: Sequence[str] | None = None) -> dict:
         "history": history,
         "config": vars(args),
     }
+    if previous:
+        # A second phase: the report covers both, the first phase's history first.
+        report["phases"] = [{k: previous[k] for k in ("epochs", "seconds", "config")}, {"epochs": args.epochs, "seconds": report["seconds"], "config": vars(args)}]
+        report["history"] = previous.get("history", []) + [{**h, "epoch": h["epoch"] + previous["epochs"]} for h in history]
+        report["epochs"] = previous["epochs"] + args.epochs
+        report["seconds"] = round(previous["seconds"] + report["seconds"], 1)
     print(json.dumps({k: report[k] for k in ("val", "test", "seconds")}))
     scorer.save_pretrained(output / "scorer")
     (output / "report.json").write_text(json.dumps(report, indent=1))

@@ -8,7 +8,6 @@ import torch
 from pipeline_contract import PipelineContractTests
 from svg_fixtures import CIRCLE, HEART, make_pipeline, tiny_lm
 
-from generators import ModelNotFoundError
 from svg import validate_svg
 from svg.pipeline import SVGPipeline, SVGPipelineOutput
 
@@ -67,9 +66,30 @@ def test_argument_errors():
         SVGPipeline(model=tiny_lm()[0])
 
 
-def test_no_embedded_weights_yet_is_a_clear_error():
-    with pytest.raises(ModelNotFoundError, match="ships no embedded weights"):
-        SVGPipeline.from_pretrained("embedded")
+def test_embedded_model_draws_a_red_heart_from_the_cli(tmp_path):
+    """The issue's check: `ctrlgen svg generate "a red heart" -o out --n 4` on the shipped model."""
+    import json
+    import subprocess
+    import sys
+
+    from svg import validate_svg
+
+    result = subprocess.run([sys.executable, "-m", "generators.cli", "svg", "generate", "a red heart", "-o", str(tmp_path), "--n", "4"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["returned"] == 4 and report["scores"] == sorted(report["scores"], reverse=True)
+    for index in range(4):
+        assert validate_svg((tmp_path / f"{index}.svg").read_text(), render=True).ok
+        assert (tmp_path / f"{index}.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_embedded_pipeline_is_seeded():
+    pipe = SVGPipeline.from_pretrained("embedded")
+    pipe.set_progress_bar_config(disable=True)
+    first = pipe("a blue cloud", num_samples=2, generator=torch.Generator().manual_seed(3))
+    again = pipe("a blue cloud", num_samples=2, generator=torch.Generator().manual_seed(3))
+    assert first.svgs == again.svgs and len(first.svgs) == 2
 
 
 def test_cli_generate_from_a_saved_pipeline(tmp_path):

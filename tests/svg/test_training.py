@@ -72,7 +72,8 @@ def test_embedded_recipe_runs_every_stage_and_exports_a_pipeline(embedded_run):
     pipe = SVGPipeline.from_pretrained(embedded_run / "pipeline")
     pipe.set_progress_bar_config(disable=True)
     out = pipe("a heart", num_samples=2, generator=torch.Generator().manual_seed(0))
-    assert len(out.svgs) + len(out.rejected) == 2  # an untrained model: every candidate accounted for
+    # Two steps of training: most candidates are rejected, and rejected ones are resampled (twice at most).
+    assert len(out.svgs) <= 2 and 2 <= len(out.texts) <= 6 and len(out.svgs) + len(out.rejected) <= len(out.texts)
 
 
 def test_sft_resumes_from_its_last_checkpoint(data, embedded_run, tmp_path):
