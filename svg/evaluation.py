@@ -105,6 +105,8 @@ def score_samples(samples: Sequence[Sample], image_reward, seed: int = 0) -> dic
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
     top1 = top3 = 0
     for position, index in enumerate(order):
+        if images[index] is None:
+            continue  # nothing drawn: never a hit
         chunk = position // POOL
         pool = [order[(chunk * POOL + k) % n] for k in range(min(POOL, n))]
         scores = similarity[index, pool]

@@ -45,7 +45,8 @@ def svg_model_card(run: Path, data: Path, evaluation: Path) -> str:
         "data below. `SVGPipeline.from_pretrained(\"embedded\")` loads it; every output is repaired,",
         "validated and ranked by the pipeline, so what it returns is valid, sanitized and non-blank.",
         "",
-        "Limits: it is a ~%.1fM-parameter model trained for about an hour on a 2-core CPU; it draws" % (parameters / 1e6),
+        f"Limits: it is a ~{parameters / 1e6:.1f}M-parameter model trained for {round(sum(s['seconds'] for s in stages) / 60)} "
+        "minutes on a 2-core CPU; it draws",
         "plausible icon-like shapes that follow prompts loosely. For quality, point the pipeline at a",
         "fine-tuned 3B-7B model (`svg.train.sft`) or an OpenAI-compatible endpoint.",
         "",
@@ -79,7 +80,9 @@ def svg_model_card(run: Path, data: Path, evaluation: Path) -> str:
         "",
         f"`python bench/svg_quality.py` (the `ctrlgen svg eval` harness): {report['results'][next(iter(report['results']))]['prompts']} "
         f"held-out test-split captions, best of {report['num_samples']}, seed {report['seed']}; text-image score and",
-        "R-precision use the embedded text-image scorer; the untrained baseline runs on the first 64 prompts.",
+        "R-precision use the embedded text-image scorer; the untrained baseline runs on the first 64 prompts",
+        "(it returns nothing valid, so it never ranks). Seconds per prompt include repair, validation, ranking",
+        "and rendering of all candidates, on the 2-core CPU with 2 torch threads.",
         "",
         table,
         "",
