@@ -40,19 +40,28 @@ def _render_chunk(job: tuple[list[str], int]) -> np.ndarray:
     return out
 
 
-def render_icons(svgs: Sequence[str], size: int, cache: Path, workers: int = 2) -> np.ndarray:
-    """(n, size, size, 3) uint8 renders on white, cached in ``cache``."""
+def cached_array(cache: Path, rows: int, compute) -> np.ndarray:
+    """``compute()`` once, saved atomically to ``cache`` (.npy); reused while it has ``rows`` rows."""
     if cache.is_file():
         cached = np.load(cache)
-        if cached.shape[0] == len(svgs):
+        if cached.shape[0] == rows:
             return cached
-    chunks = [(list(svgs[i : i + 256]), size) for i in range(0, len(svgs), 256)]
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        images = np.concatenate(list(pool.map(_render_chunk, chunks)))
+    array = compute()
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.save(cache.with_suffix(".tmp.npy"), images)
+    np.save(cache.with_suffix(".tmp.npy"), array)
     cache.with_suffix(".tmp.npy").replace(cache)
-    return images
+    return array
+
+
+def render_icons(svgs: Sequence[str], size: int, cache: Path, workers: int = 2) -> np.ndarray:
+    """(n, size, size, 3) uint8 renders on white, cached in ``cache``."""
+
+    def render() -> np.ndarray:
+        chunks = [(list(svgs[i : i + 256]), size) for i in range(0, len(svgs), 256)]
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return np.concatenate(list(pool.map(_render_chunk, chunks)))
+
+    return cached_array(cache, len(svgs), render)
 
 
 def text_features(texts: Sequence[str], encoder) -> torch.Tensor:
@@ -61,14 +70,7 @@ def text_features(texts: Sequence[str], encoder) -> torch.Tensor:
 
 def cached_features(texts: Sequence[str], encoder, cache: Path) -> torch.Tensor:
     """MiniLM features of ``texts``, cached in ``cache`` (the encoder is frozen)."""
-    if cache.is_file():
-        cached = np.load(cache)
-        if cached.shape[0] == len(texts):
-            return torch.from_numpy(cached)
-    features = text_features(texts, encoder)
-    np.save(cache.with_suffix(".tmp.npy"), features.numpy())
-    cache.with_suffix(".tmp.npy").replace(cache)
-    return features
+    return torch.from_numpy(cached_array(cache, len(texts), lambda: text_features(texts, encoder).numpy()))
 
 
 def retrieval_at(scorer: TextImageScorer, pixels: torch.Tensor, features: torch.Tensor, ways: int = 100, seed: int = 0) -> dict[str, float]:
