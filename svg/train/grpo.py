@@ -22,7 +22,6 @@ Checkpoints (``OUTPUT/checkpoint/``: model, optimizer and step) are written ever
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import random
 import time
@@ -116,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(source)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     model = AutoModelForCausalLM.from_pretrained(source)
-    reference = copy.deepcopy(AutoModelForCausalLM.from_pretrained(args.model)).eval().requires_grad_(False) if args.kl > 0 else None
+    # A second load of the starting weights is the frozen reference (even when resuming).
+    reference = AutoModelForCausalLM.from_pretrained(args.model).eval().requires_grad_(False) if args.kl > 0 else None
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
     model, optimizer = accelerator.prepare(model, optimizer)
     if reference is not None:
