@@ -23,6 +23,10 @@ def _data_section(data: Path) -> list[str]:
     return [*lines, licences.strip(), ""]
 
 
+def _untrained_prompts(report: dict) -> int:
+    return next((r["prompts"] for name, r in report["results"].items() if name.startswith("untrained")), 0)
+
+
 def _curve(losses: list[dict], every: int) -> str:
     points = [f"{p['step']}: {float(p['loss']):.3f}" for p in losses if p["step"] % every == 0 or p is losses[-1]]
     return ", ".join(points)
@@ -80,9 +84,10 @@ def svg_model_card(run: Path, data: Path, evaluation: Path) -> str:
         "",
         f"`python bench/svg_quality.py` (the `ctrlgen svg eval` harness): {report['results'][next(iter(report['results']))]['prompts']} "
         f"held-out test-split captions, best of {report['num_samples']}, seed {report['seed']}; text-image score and",
-        "R-precision use the embedded text-image scorer; the untrained baseline runs on the first 64 prompts",
-        "(it returns nothing valid, so it never ranks). Seconds per prompt include repair, validation, ranking",
-        "and rendering of all candidates, on the 2-core CPU with 2 torch threads.",
+        "R-precision use the embedded text-image scorer; the untrained baseline runs on the first "
+        f"{_untrained_prompts(report)} prompts",
+        "(it returns nothing valid, so it never ranks; its timing is a baseline only). Seconds per prompt include",
+        "sampling, repair, validation, ranking and rendering of all candidates, on the 2-core CPU with 2 torch threads.",
         "",
         table,
         "",
