@@ -4,8 +4,8 @@ sandboxed rendering (SVGen-style).
 ``SVGPipeline`` samples any transformers causal LM; every SVG it returns is valid and non-blank.
 """
 
-import importlib
-from typing import Any
+
+from generators.lazy import lazy_getattr
 
 from .canonical import canonicalize
 from .corruption import CORRUPTIONS, corrupt_svg
@@ -51,9 +51,4 @@ _LAZY = {  # torch loads only when asked for
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'svg' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)
