@@ -36,19 +36,20 @@ def capsule_radii(scale: float = 1.0, dtype: torch.dtype = torch.float32, device
     return torch.tensor([radius * scale for *_, radius in CAPSULES], dtype=dtype, device=device)
 
 
+_STARTS = [start for _, start, _, _ in CAPSULES]
+_ENDS = [start if end is None else abs(end) if end < 0 else end for _, start, end, _ in CAPSULES]
+_HANDS = [index for index, (_, _, end, _) in enumerate(CAPSULES) if end is not None and end < 0]
+
+
 def capsule_segments(joints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(start, end) points (..., 25, 3) of every capsule of ``joints`` (..., 22, 3)."""
-    starts = joints[..., [start for _, start, _, _ in CAPSULES], :]
-    ends = []
-    for _, start, end, _ in CAPSULES:
-        if end is None:
-            ends.append(joints[..., start, :])
-        elif end < 0:  # a hand: on past the wrist, away from the elbow
-            direction = joints[..., start, :] - joints[..., -end, :]
-            ends.append(joints[..., start, :] + HAND_LENGTH * direction / direction.norm(dim=-1, keepdim=True).clamp_min(1e-9))
-        else:
-            ends.append(joints[..., end, :])
-    return starts, torch.stack(ends, dim=-2)
+    starts = joints[..., _STARTS, :]
+    ends = joints[..., _ENDS, :]
+    for index in _HANDS:  # on past the wrist, away from the elbow
+        direction = starts[..., index, :] - ends[..., index, :]
+        tip = starts[..., index, :] + HAND_LENGTH * direction / direction.norm(dim=-1, keepdim=True).clamp_min(1e-9)
+        ends = torch.cat([ends[..., :index, :], tip[..., None, :], ends[..., index + 1 :, :]], dim=-2)
+    return starts, ends
 
 
 def segment_distances(p1: torch.Tensor, q1: torch.Tensor, p2: torch.Tensor, q2: torch.Tensor, eps: float = 1e-9) -> torch.Tensor:

@@ -14,8 +14,10 @@ def register(subparsers) -> None:
     check = commands.add_parser("check", help="collision, penetration, foot and ground report of a motion.npz")
     check.add_argument("file", metavar="FILE.npz")
     check.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    check.add_argument("--mesh", action="store_true", help="add exact mesh penetration with the shipped open body")
     check.add_argument("--smpl", default=None, metavar="SMPL_NEUTRAL.pkl",
-                       help="SMPL model file: adds exact mesh penetration (needs smpl_poses in the file)")
+                       help="add exact mesh penetration with SMPL meshes (needs smpl_poses in the file)")
+    check.add_argument("--stride", type=int, default=1, metavar="N", help="mesh-check every Nth frame (default 1)")
     check.set_defaults(func=_check)
 
     convert = commands.add_parser("import", help="retarget mocap (BVH, or AMC with its ASF) onto SMPL-22 and export it")
@@ -42,10 +44,12 @@ def _check(args: argparse.Namespace) -> int:
     if motion.joints.shape[1] != 2:
         raise ValueError(f"{args.file}: holds {motion.joints.shape[1]} people; motion check needs two")
     report = motion_report(motion.joints, motion.fps)
-    if args.smpl:
+    if args.smpl or args.mesh:
         from .mesh import mesh_report
 
-        report["mesh"] = mesh_report(motion, args.smpl)
+        if args.stride < 1:
+            raise ValueError(f"--stride must be >= 1, got {args.stride}")
+        report["mesh"] = mesh_report(motion, args.smpl, stride=args.stride)
     if args.json:
         print(json.dumps(report))
     else:

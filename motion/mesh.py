@@ -6,12 +6,13 @@ inside the other; its depth is that vertex's distance to the other surface.
 
 The check prunes before it tests: only vertices inside the other body's bounding box are cast
 against it (trimesh's ``contains``, on Embree when ``embreex`` is installed), and depths are
-measured (rtree-backed closest points) only for vertices found inside.
+measured against the triangles around each inside vertex's nearest vertices (no triangle tree).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from dataclasses import dataclass
@@ -106,6 +107,45 @@ def _inside(points: np.ndarray, mesh) -> np.ndarray:
     return inside
 
 
+class _Topology:
+    """What depends on the faces only, computed once per body: the faces around each vertex."""
+
+    def __init__(self, faces: np.ndarray, vertex_count: int):
+        self.faces = faces
+        flat = faces.ravel()
+        order = np.argsort(flat, kind="stable")
+        counts = np.bincount(flat, minlength=vertex_count)  # unreferenced vertices have no faces
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        slot = np.arange(len(flat)) - np.repeat(starts, counts)
+        self.vertex_faces = np.full((len(counts), max(int(counts.max()), 1)), -1, dtype=np.int64)  # padded with -1
+        self.vertex_faces[flat[order], slot] = order // 3
+
+
+@functools.lru_cache(maxsize=8)
+def _topology(key: bytes, shape: tuple[int, int], vertex_count: int) -> _Topology:
+    return _Topology(np.frombuffer(key, dtype=np.int64).reshape(shape), vertex_count)
+
+
+def _surface_depth(points: np.ndarray, vertices: np.ndarray, topology: _Topology, neighbours: int = 16) -> float:
+    """Largest distance from ``points`` to the surface of a mesh (``vertices``, ``topology``).
+
+    Each point is measured against the triangles around its ``neighbours`` nearest
+    vertices, which hold its closest surface point on any mesh whose triangles are not far larger
+    than their neighbours' (body meshes); no triangle tree is built.
+    """
+    from scipy.spatial import cKDTree
+    from trimesh.triangles import closest_point
+
+    _, nearest = cKDTree(vertices).query(points, k=min(neighbours, len(vertices)))
+    faces = topology.vertex_faces[nearest.reshape(len(points), -1)].reshape(len(points), -1)  # (N, M), -1 padded
+    valid = faces >= 0
+    triangles = vertices[topology.faces[np.where(valid, faces, 0)]]  # (N, M, 3, 3)
+    closest = closest_point(triangles.reshape(-1, 3, 3), np.repeat(points, faces.shape[1], axis=0)).reshape(len(points), -1, 3)
+    per_point = np.where(valid, np.linalg.norm(closest - points[:, None, :], axis=-1), np.inf).min(1)
+    per_point = per_point[np.isfinite(per_point)]  # a point whose nearest vertices bound no face has no measure here
+    return float(per_point.max()) if len(per_point) else 0.0
+
+
 def mesh_contact(vertices_a: np.ndarray, vertices_b: np.ndarray, faces: np.ndarray, faces_b: np.ndarray | None = None) -> MeshContact:
     """Exact penetration of two closed body meshes on one frame."""
     trimesh = _require("trimesh")
@@ -119,33 +159,51 @@ def mesh_contact(vertices_a: np.ndarray, vertices_b: np.ndarray, faces: np.ndarr
     depth = 0.0
     for points, other, inside in ((vertices_a, mesh_b, inside_a), (vertices_b, mesh_a, inside_b)):
         if inside.any():
-            _, distance, _ = trimesh.proximity.closest_point(other, points[inside])
-            depth = max(depth, float(distance.max()))
+            faces_other = np.ascontiguousarray(other.faces, dtype=np.int64)
+            topology = _topology(faces_other.tobytes(), faces_other.shape, len(other.vertices))
+            depth = max(depth, _surface_depth(points[inside], np.asarray(other.vertices), topology))
     fraction = (inside_a.sum() + inside_b.sum()) / (len(vertices_a) + len(vertices_b))
     return MeshContact(float(fraction), depth)
 
 
-def plain_contains_contact(vertices_a: np.ndarray, vertices_b: np.ndarray, faces: np.ndarray) -> float:
-    """The peer: trimesh ``contains`` of every vertex against the other mesh, no pruning.
-    Returns the inside fraction (used by ``bench/motion_collision.py`` as the reference)."""
+def plain_contains_contact(vertices_a: np.ndarray, vertices_b: np.ndarray, faces: np.ndarray) -> MeshContact:
+    """The peer of ``mesh_contact``: plain trimesh, ``contains`` of every vertex against the other
+    mesh and ``trimesh.proximity.closest_point`` for the depth (``bench/motion_collision.py``)."""
     trimesh = _require("trimesh")
     mesh_a = trimesh.Trimesh(vertices_a, faces, process=False)
     mesh_b = trimesh.Trimesh(vertices_b, faces, process=False)
-    inside = mesh_b.contains(vertices_a).sum() + mesh_a.contains(vertices_b).sum()
-    return float(inside / (len(vertices_a) + len(vertices_b)))
+    inside_a, inside_b = mesh_b.contains(vertices_a), mesh_a.contains(vertices_b)
+    depth = 0.0
+    for points, other, inside in ((vertices_a, mesh_b, inside_a), (vertices_b, mesh_a, inside_b)):
+        if inside.any():
+            depth = max(depth, float(trimesh.proximity.closest_point(other, points[inside])[1].max()))
+    return MeshContact(float((inside_a.sum() + inside_b.sum()) / (len(vertices_a) + len(vertices_b))), depth)
 
 
 def mesh_report(motion, smpl_model: str | Path | None = None, stride: int = 1) -> dict[str, Any]:
-    """Mesh penetration over a two-person ``motion.export.MotionFile`` with SMPL parameters."""
-    if motion.smpl_poses is None or motion.smpl_trans is None:
-        raise MotionFileError("the motion file has no smpl_poses/smpl_trans: export it with rotations for mesh checks")
-    body = SMPLBody(smpl_model)
-    frames = range(0, motion.joints.shape[0], stride)
-    betas = motion.smpl_betas if motion.smpl_betas is not None else np.zeros((2, 10))
-    people = [body.vertices(motion.smpl_poses[frames, p], motion.smpl_trans[frames, p], betas[p]) for p in range(2)]
-    contacts = [mesh_contact(a, b, body.faces) for a, b in zip(*people, strict=True)]
+    """Mesh penetration over a two-person ``motion.export.MotionFile``.
+
+    With ``smpl_model`` the bodies are SMPL meshes posed from the file's SMPL parameters; without,
+    the shipped open body (``motion.body``) posed on the joints.
+    """
+    frames = list(range(0, motion.joints.shape[0], stride))
+    if smpl_model is not None:
+        if motion.smpl_poses is None or motion.smpl_trans is None:
+            raise MotionFileError("the motion file has no smpl_poses/smpl_trans: export it with rotations for SMPL mesh checks")
+        body = SMPLBody(smpl_model)
+        betas = motion.smpl_betas if motion.smpl_betas is not None else np.zeros((2, 10))
+        people = [body.vertices(motion.smpl_poses[frames, p], motion.smpl_trans[frames, p], betas[p]) for p in range(2)]
+        faces, name = body.faces, "SMPL"
+    else:
+        from .body import load_body
+
+        open_body = load_body()
+        people = [open_body.pose(motion.joints[frames, p]) for p in range(2)]
+        faces, name = open_body.faces, open_body.name
+    contacts = [mesh_contact(a, b, faces) for a, b in zip(*people, strict=True)]
     colliding = np.array([c.colliding for c in contacts])
     return {
+        "body": name,
         "frames_checked": len(contacts),
         "colliding_frame_rate": float(colliding.mean()),
         "penetrating_vertex_fraction_mean": float(np.mean([c.inside_fraction for c in contacts])),
