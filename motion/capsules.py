@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .skeleton import JOINT_NAMES
+from .skeleton import JOINT_NAMES, world_rotations_from_joints
 
 # The capsule body of the SMPL mean shape. Radii are those PHC fitted to the SMPL mean mesh for
 # its simulated humanoid (ZhengyiLuo/PHC, smpl_humanoid.xml: the capsule of each body part);
@@ -25,9 +25,14 @@ CAPSULES: tuple[tuple[str, int, int | None, float], ...] = (
     ("neck", 9, 12, 0.1002), ("l_collar", 9, 13, 0.0521), ("r_collar", 9, 14, 0.0511), ("head", 12, 15, 0.0436),
     ("skull", 15, None, 0.1011), ("l_shoulder", 13, 16, 0.0521), ("r_shoulder", 14, 17, 0.0511),
     ("l_elbow", 16, 18, 0.0517), ("r_elbow", 17, 19, 0.0517), ("l_wrist", 18, 20, 0.0405), ("r_wrist", 19, 21, 0.0405),
-    ("l_hand", 20, -18, 0.035), ("r_hand", 21, -19, 0.035),  # negative: extend away from this joint
+    ("l_hand", 20, -18, 0.03), ("r_hand", 21, -19, 0.03),  # negative: the hand, placed below
 )
-HAND_LENGTH = 0.1  # wrist to fingertips' middle, along the forearm
+# Where each hand capsule ends relative to its wrist in the SMPL rest pose (left, right): the
+# mean of the hand's vertices on the shipped open body (motion.body), turned into SMPL's rest
+# frame and taken 10% further, the length that best matched the exact mesh verdicts on half of
+# the recorded CMU pairs (bench/motion_collision.py). ``tests/motion/test_body.py`` recomputes them.
+HAND_REACH = 1.1
+HAND_OFFSETS = ((0.1465, -0.0575, 0.0041), (-0.1463, -0.0583, 0.0018))
 CAPSULE_NAMES: tuple[str, ...] = tuple(name for name, *_ in CAPSULES)
 
 
@@ -42,12 +47,18 @@ _HANDS = [index for index, (_, _, end, _) in enumerate(CAPSULES) if end is not N
 
 
 def capsule_segments(joints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(start, end) points (..., 25, 3) of every capsule of ``joints`` (..., 22, 3)."""
+    """(start, end) points (..., 25, 3) of every capsule of ``joints`` (..., 22, 3).
+
+    A hand runs from the wrist to where the hand's middle sits: its rest offset turned by the
+    forearm's orientation (the inverse kinematics of the whole body, as the skinned mesh does).
+    The orientation is held constant for gradients, which reach the hand through the wrist.
+    """
     starts = joints[..., _STARTS, :]
     ends = joints[..., _ENDS, :]
-    for index in _HANDS:  # on past the wrist, away from the elbow
-        direction = starts[..., index, :] - ends[..., index, :]
-        tip = starts[..., index, :] + HAND_LENGTH * direction / direction.norm(dim=-1, keepdim=True).clamp_min(1e-9)
+    with torch.no_grad():
+        world = world_rotations_from_joints(joints.detach(), only=(18, 19))  # the elbows
+    for index, (wrist, elbow, offset) in zip(_HANDS, ((20, 18, HAND_OFFSETS[0]), (21, 19, HAND_OFFSETS[1])), strict=True):
+        tip = joints[..., wrist, :] + (world[..., elbow, :, :] @ joints.new_tensor(offset)[:, None])[..., 0]
         ends = torch.cat([ends[..., :index, :], tip[..., None, :], ends[..., index + 1 :, :]], dim=-2)
     return starts, ends
 

@@ -120,12 +120,23 @@ def _sources(folder: Path) -> dict[str, tuple[Source, str | None]]:
             found.setdefault(trial, ((path, None), SINGLE_ACTIONS.get(trial)))
         elif suffix == ".txt" and path.parent.name in EXPMAP_ACTIONS and path.parent.parent.name in ("train", "test"):
             found[source_id((path, None))] = ((path, None), EXPMAP_ACTIONS[path.parent.name])
-        elif suffix == ".mat":
+        elif suffix == ".mat" and _holds_channels(path):
             from .expmap import GPMAT_TEST_TRIALS, GPMAT_TRIALS
 
             for trial in (*GPMAT_TRIALS, *GPMAT_TEST_TRIALS):
                 found.setdefault(trial, ((path, trial), SINGLE_ACTIONS.get(trial)))
     return found
+
+
+def _holds_channels(path: Path) -> bool:
+    """A GPmat channel matrix (``Y`` with ``lbls``), not one of its side files (e.g. scale/bias)."""
+    from scipy.io import whosmat
+
+    try:
+        names = {name for name, *_ in whosmat(path)}
+    except (OSError, ValueError):
+        return False
+    return {"Y", "lbls"} <= names
 
 
 def plan_pairs(folder: Path) -> tuple[list[Pairing], list[str]]:

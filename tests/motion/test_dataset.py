@@ -64,3 +64,11 @@ def test_build_writes_windows_captions_and_acknowledgement_then_resumes(small_mo
 def test_build_refuses_an_empty_folder(tmp_path):
     with pytest.raises(MotionFileError, match=r"no BVH/AMC/exp-map/\.mat trials"):
         build_dataset(tmp_path, tmp_path / "out")
+
+
+@needs_mocap()
+def test_only_gpmat_channel_matrices_count_as_mocap():
+    from motion.dataset import _holds_channels
+
+    assert _holds_channels(MOCAP / "GPmat_cmu35" / "cmu35WalkJog.mat")
+    assert not _holds_channels(MOCAP / "GPmat_cmu35" / "cmu35TaylorScaleBias.mat")

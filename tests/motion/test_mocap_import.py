@@ -190,3 +190,15 @@ def test_nan_joints_never_leave_a_half_written_export(tmp_path):
     with pytest.raises(ValueError):
         export_motion(tmp_path / "out", joints)
     assert not (tmp_path / "out").exists()
+
+
+@needs_mocap()
+def test_the_t_pose_frame_before_a_take_is_dropped():
+    # CMU 18_01/19_01 open on a T-pose frame, then jump into the walk
+    raw = read_bvh(MOCAP / "BioMotionToolbox" / "18_01.bvh")
+    assert raw.num_frames == 304
+    lead, follow = import_pair(MOCAP / "BioMotionToolbox" / "18_01.bvh", MOCAP / "BioMotionToolbox" / "19_01.bvh")
+    for clip in (lead, follow):
+        speed = np.linalg.norm(np.diff(clip.joints[:3], axis=0), axis=-1).max() * clip.fps
+        assert speed < 5.0
+    assert lead.num_frames == follow.num_frames == 75
