@@ -14,25 +14,27 @@ import torch
 
 from .skeleton import JOINT_NAMES, world_rotations_from_joints
 
-# The capsule body of the SMPL mean shape. Radii are those PHC fitted to the SMPL mean mesh for
-# its simulated humanoid (ZhengyiLuo/PHC, smpl_humanoid.xml: the capsule of each body part);
-# here every capsule spans its whole bone, so joints are covered too. Each entry: (name, start
-# joint, end joint or None for a sphere, radius); hands extend the forearm past the wrist.
+# The capsule body of the SMPL mean shape. Radii start from those PHC fitted to the SMPL mean
+# mesh for its simulated humanoid (ZhengyiLuo/PHC, smpl_humanoid.xml: one capsule per body part);
+# here every capsule spans its whole bone, so joints are covered too. Four were then scaled so the
+# capsule verdicts match exact mesh verdicts (the shipped open body, motion.body) on half of the
+# recorded CMU pairs, checked on the other half (bench/motion_collision.py): the trunk x1.2
+# (PHC's are inner fits; a trunk is wider than deep), the upper arms and forearms x0.9, and the
+# hands 2.5 cm thick. Each entry: (name, start joint, end joint or None for a sphere, radius).
 CAPSULES: tuple[tuple[str, int, int | None, float], ...] = (
-    ("pelvis", 0, None, 0.0942), ("l_hip", 0, 1, 0.0942), ("r_hip", 0, 2, 0.0942), ("spine1", 0, 3, 0.0942),
-    ("l_knee", 1, 4, 0.0615), ("r_knee", 2, 5, 0.0606), ("spine2", 3, 6, 0.0769), ("l_ankle", 4, 7, 0.0541),
-    ("r_ankle", 5, 8, 0.0541), ("spine3", 6, 9, 0.0755), ("l_foot", 7, 10, 0.047), ("r_foot", 8, 11, 0.047),
-    ("neck", 9, 12, 0.1002), ("l_collar", 9, 13, 0.0521), ("r_collar", 9, 14, 0.0511), ("head", 12, 15, 0.0436),
+    ("pelvis", 0, None, 0.0942), ("l_hip", 0, 1, 0.0942), ("r_hip", 0, 2, 0.0942), ("spine1", 0, 3, 0.113),
+    ("l_knee", 1, 4, 0.0615), ("r_knee", 2, 5, 0.0606), ("spine2", 3, 6, 0.0923), ("l_ankle", 4, 7, 0.0541),
+    ("r_ankle", 5, 8, 0.0541), ("spine3", 6, 9, 0.0906), ("l_foot", 7, 10, 0.047), ("r_foot", 8, 11, 0.047),
+    ("neck", 9, 12, 0.1202), ("l_collar", 9, 13, 0.0521), ("r_collar", 9, 14, 0.0511), ("head", 12, 15, 0.0436),
     ("skull", 15, None, 0.1011), ("l_shoulder", 13, 16, 0.0521), ("r_shoulder", 14, 17, 0.0511),
-    ("l_elbow", 16, 18, 0.0517), ("r_elbow", 17, 19, 0.0517), ("l_wrist", 18, 20, 0.0405), ("r_wrist", 19, 21, 0.0405),
-    ("l_hand", 20, -18, 0.03), ("r_hand", 21, -19, 0.03),  # negative: the hand, placed below
+    ("l_elbow", 16, 18, 0.0465), ("r_elbow", 17, 19, 0.0465), ("l_wrist", 18, 20, 0.0365), ("r_wrist", 19, 21, 0.0365),
+    ("l_hand", 20, -18, 0.025), ("r_hand", 21, -19, 0.025),  # negative: the hand, placed below
 )
 # Where each hand capsule ends relative to its wrist in the SMPL rest pose (left, right): the
-# mean of the hand's vertices on the shipped open body (motion.body), turned into SMPL's rest
-# frame and taken 10% further, the length that best matched the exact mesh verdicts on half of
-# the recorded CMU pairs (bench/motion_collision.py). ``tests/motion/test_body.py`` recomputes them.
-HAND_REACH = 1.1
-HAND_OFFSETS = ((0.1465, -0.0575, 0.0041), (-0.1463, -0.0583, 0.0018))
+# mean of the hand's vertices on the open body, turned into SMPL's rest frame and taken 20%
+# further (the reach chosen with the radii above). ``tests/motion/test_body.py`` recomputes them.
+HAND_REACH = 1.2
+HAND_OFFSETS = ((0.1598, -0.0628, 0.0044), (-0.1596, -0.0636, 0.0019))
 CAPSULE_NAMES: tuple[str, ...] = tuple(name for name, *_ in CAPSULES)
 
 

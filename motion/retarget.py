@@ -85,6 +85,14 @@ RIGS: dict[str, dict[str, Placement]] = {
         {"l": "lclavicle", "r": "rclavicle"},
         {"l": ("lshoulder", "lelbow", "lwrist"), "r": ("rshoulder", "relbow", "rwrist")},
     ),
+    # BioMotionToolbox point lights, with the points motion.point_lights adds
+    "point_lights": _table(
+        "pelvis",
+        {"l": ("l_hip", "l_knee", "l_ankle", "l_toe"), "r": ("r_hip", "r_knee", "r_ankle", "r_toe")},
+        ("pelvis", "neck_base"), "neck_base", "head",
+        {"l": "neck_base", "r": "neck_base"},
+        {"l": ("l_shoulder", "l_elbow", "l_wrist"), "r": ("r_shoulder", "r_elbow", "r_wrist")},
+    ),
     # Acclaim ASF/AMC as CMU recorded it: joints are bone ends
     "cmu_asf": _table(
         "root",
@@ -245,11 +253,13 @@ def read_source(path: str | Path, *, skeleton: str | Path | None = None, trial: 
     * ``.bvh``;
     * ``.amc`` with its ASF (``skeleton``, or the subject's ``.asf`` beside it);
     * a CMU exponential-map CSV (``.txt``/``.csv``, 117 comma-separated values per line);
+    * a BioMotionToolbox point-light file (``.data3d.txt``, 13 markers; see ``motion.point_lights``);
     * GPmat's ``.mat`` channel matrix: pass ``trial`` (e.g. ``"35_01"``), ASF as for AMC.
     """
     from .asf_amc import read_amc
     from .bvh import read_bvh
     from .expmap import read_expmap, read_gpmat
+    from .point_lights import read_point_lights
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -259,6 +269,8 @@ def read_source(path: str | Path, *, skeleton: str | Path | None = None, trial: 
     elif suffix == ".amc":
         motion = read_amc(path, Path(skeleton) if skeleton is not None else _asf_beside(path))
         names, positions, fps = motion.names, motion.joint_positions(), motion.fps
+    elif path.name.lower().endswith(".data3d.txt"):
+        names, positions, fps = read_point_lights(path)
     elif suffix in (".txt", ".csv"):
         names, positions, fps = read_expmap(path)
     elif suffix == ".mat":

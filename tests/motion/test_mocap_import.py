@@ -14,7 +14,10 @@ from motion.export import export_motion, load_npz
 from motion.retarget import detect_rig, import_clip, import_pair
 from motion.skeleton import JOINT_NAMES, bone_lengths
 
-ALL_FILES = mocap_files("*.bvh", "*.amc") + [p for p in mocap_files("*.txt") if "expmap" in str(p) and "_repo" not in p.name]
+ALL_FILES = (
+    mocap_files("*.bvh", "*.amc", "*.data3d.txt")
+    + [p for p in mocap_files("*.txt") if "expmap" in str(p) and "_repo" not in p.name]
+)
 # walking on uneven terrain: the floor is the lowest step, so most frames stand above it
 RAISED_GROUND = {"03_01.amc", "03_02.amc", "03_03.amc", "03_04.amc"}
 FOOT_JOINTS = [7, 8, 10, 11]
@@ -24,8 +27,8 @@ FOOT_JOINTS = [7, 8, 10, 11]
 def test_the_mocap_folder_holds_the_files_the_issue_names():
     names = {path.name for path in ALL_FILES}
     assert {"18_01.bvh", "19_01.bvh", "02_01.amc", "35_01.amc", "131_01.bvh", "walking_1.txt"} <= names
-    assert len([n for n in names if n.startswith(("60_", "61_"))]) == 28
-    assert len([p for p in ALL_FILES if p.suffix == ".txt"]) == 96
+    assert len([n for n in names if n.startswith(("60_", "61_")) and n.endswith(".bvh")]) == 28
+    assert len([p for p in ALL_FILES if p.suffix == ".txt"]) == 97  # 96 exp-map files and one point-light file
 
 
 @needs_mocap()
@@ -70,6 +73,16 @@ def test_expmap_csv_matches_the_amc_it_came_from():
     from_amc = import_clip(MOCAP / "cyun9601_cmu_asfamc" / "02" / "02_01.amc")
     assert from_csv.num_frames == from_amc.num_frames
     assert np.abs(from_csv.joints - from_amc.joints).max() < 0.02
+
+
+@needs_mocap()
+def test_point_lights_follow_the_bvh_of_the_same_take():
+    # BioMotionToolbox's 60_06 point lights are the salsa lead of CMU 60_06
+    lights = import_clip(MOCAP / "BioMotionToolbox" / "60_06.data3d.txt")
+    bvh = import_clip(SALSA / "60_06_scaled.bvh")
+    assert lights.rig == "point_lights" and abs(lights.num_frames - bvh.num_frames) <= 1
+    step = np.linalg.norm(np.diff(lights.joints[:, 0, [0, 2]], axis=0), axis=-1).sum()  # pelvis path length
+    assert step == pytest.approx(np.linalg.norm(np.diff(bvh.joints[:, 0, [0, 2]], axis=0), axis=-1).sum(), rel=0.35)
 
 
 @needs_mocap()
