@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import MotionFileError
+from .errors import MotionFileError, check_size
 
 INCH = 0.0254
 
@@ -47,6 +47,7 @@ class ASFSkeleton:
 
 
 def _lines(path: Path) -> list[str]:
+    check_size(path)
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as error:

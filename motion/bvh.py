@@ -16,7 +16,7 @@ import numpy as np
 
 from generators.files import atomic_write_text
 
-from .errors import MotionFileError
+from .errors import MotionFileError, check_size
 from .skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, rest_offsets
 
 _ROTATION_AXES = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
@@ -85,6 +85,7 @@ def _error(path: Path, message: str) -> MotionFileError:
 def read_bvh(path: str | Path) -> BVHMotion:
     """Parse a BVH file. Raises ``MotionFileError`` naming the file and the problem."""
     path = Path(path)
+    check_size(path)
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as error:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .asf_amc import INCH, ASFSkeleton, asf_positions, read_asf
-from .errors import MotionFileError
+from .errors import MotionFileError, check_size
 
 EXPMAP_PARENTS = (
     -1, 0, 1, 2, 3, 4, 5, 0, 7, 8, 9, 10, 11, 0, 13, 14, 15, 16, 17, 18, 15, 20, 21, 22, 23, 24, 25, 23, 27, 15, 29, 30,
@@ -52,6 +52,7 @@ def read_expmap(path: str | Path) -> tuple[list[str], np.ndarray, float]:
     from scipy.spatial.transform import Rotation
 
     path = Path(path)
+    check_size(path)
     try:
         values = np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64)
     except (OSError, ValueError) as error:
@@ -96,6 +97,7 @@ def read_gpmat(path: str | Path, skeleton: str | Path | ASFSkeleton) -> dict[str
     path = Path(path)
     if not isinstance(skeleton, ASFSkeleton):
         skeleton = read_asf(skeleton)
+    check_size(path)
     try:
         data = loadmat(path)
     except (OSError, ValueError, NotImplementedError) as error:

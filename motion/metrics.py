@@ -44,6 +44,8 @@ def trajectory_error(joints, target, controlled=None) -> dict[str, float]:
         controlled = None if controlled is None else np.asarray(controlled)[None]
     if target.shape != (*joints.shape[:2], 2):
         raise ValueError(f"target must have shape {(*joints.shape[:2], 2)}, got {target.shape}")
+    if not np.isfinite(target).all():
+        raise ValueError("target holds NaN or infinite values")
     controlled = np.ones(joints.shape[:2], bool) if controlled is None else np.asarray(controlled, bool)
     errors = np.linalg.norm(joints[..., 0, [0, 2]] - target, axis=-1)
     per_sequence_max = np.array([e[m].max() if m.any() else 0.0 for e, m in zip(errors, controlled, strict=True)])

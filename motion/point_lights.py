@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import MotionFileError
+from .errors import MotionFileError, check_size
 from .expmap import ASF_UNIT
 
 MARKERS = (
@@ -31,6 +31,7 @@ POINT_LIGHT_FPS = 120.0
 def read_point_lights(path: str | Path) -> tuple[list[str], np.ndarray, float]:
     """(names, positions (frames, 17, 3) in metres, fps): the 13 markers and the 4 derived points."""
     path = Path(path)
+    check_size(path)
     try:
         values = np.loadtxt(path, ndmin=2, dtype=np.float64)
     except (OSError, ValueError) as error:

@@ -119,3 +119,10 @@ def test_real_salsa_partners_touch_but_never_pass_through_each_other():
     assert 0.1 < report["colliding_frame_rate"] < 0.9
     assert report["penetration_max_m"] < 0.2  # contact, not one body inside the other
     assert report["person_a"]["bone_length_drift"] < 1e-6
+
+
+def test_nan_trajectory_targets_are_refused():
+    target = np.zeros((30, 2))
+    target[4, 1] = np.nan
+    with pytest.raises(ValueError, match="target holds NaN"):
+        metrics.trajectory_error(standing(), target)

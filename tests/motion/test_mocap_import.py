@@ -215,3 +215,15 @@ def test_the_t_pose_frame_before_a_take_is_dropped():
         speed = np.linalg.norm(np.diff(clip.joints[:3], axis=0), axis=-1).max() * clip.fps
         assert speed < 5.0
     assert lead.num_frames == follow.num_frames == 75
+
+
+def test_missing_and_oversized_files_are_refused_before_reading(tmp_path):
+    with pytest.raises(MotionFileError, match=r"absent\.bvh: cannot read"):
+        read_bvh(tmp_path / "absent.bvh")
+    huge = tmp_path / "huge.bvh"
+    with huge.open("wb") as handle:  # sparse: no disk used, no memory either
+        handle.truncate(600 * 1024 * 1024)
+    with pytest.raises(MotionFileError, match="larger than"):
+        read_bvh(huge)
+    with pytest.raises(MotionFileError, match="larger than"):
+        import_clip(huge.rename(tmp_path / "huge.data3d.txt"))
