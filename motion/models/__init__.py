@@ -1,0 +1,5 @@
+"""Motion models: the InterGen-compatible two-person denoiser."""
+
+from .intergen import InterDenoiser, convert_intergen_state_dict
+
+__all__ = ["InterDenoiser", "convert_intergen_state_dict"]
