@@ -120,3 +120,50 @@ def pair_to_features(joints: np.ndarray, local_rotations: np.ndarray) -> np.ndar
         motion_to_features(joints[:, 0], local_rotations[:, 0], turn, shift),
         motion_to_features(joints[:, 1], local_rotations[:, 1], turn, shift_b),
     ], axis=1)
+
+
+class FeatureNormalizer:
+    """Per-feature mean and standard deviation of the 262-d vector, shared by both people (as InterGen's
+    ``global_mean.npy``/``global_std.npy``); works on numpy arrays and torch tensors."""
+
+    def __init__(self, mean, std):
+        self.mean = np.asarray(mean, dtype=np.float32)
+        self.std = np.asarray(std, dtype=np.float32)
+        if self.mean.shape != (FEATURE_DIM,) or self.std.shape != (FEATURE_DIM,):
+            raise ValueError(f"mean and std must have shape ({FEATURE_DIM},), got {self.mean.shape} and {self.std.shape}")
+        if not (np.isfinite(self.mean).all() and np.isfinite(self.std).all() and (self.std > 0).all()):
+            raise ValueError("mean must be finite and std finite and positive")
+
+    @classmethod
+    def fit(cls, rows: np.ndarray, min_std: float = 1e-2) -> FeatureNormalizer:
+        """From feature rows (..., 262); a floor on std keeps near-constant features (contacts) tame."""
+        rows = np.asarray(rows, dtype=np.float64).reshape(-1, FEATURE_DIM)
+        return cls(rows.mean(0), np.maximum(rows.std(0), min_std))
+
+    def _stats(self, like):
+        if isinstance(like, np.ndarray):
+            return self.mean, self.std
+        import torch
+
+        return (torch.as_tensor(self.mean, dtype=like.dtype, device=like.device),
+                torch.as_tensor(self.std, dtype=like.dtype, device=like.device))
+
+    def normalize(self, features):
+        mean, std = self._stats(features)
+        return (features - mean) / std
+
+    def denormalize(self, features):
+        mean, std = self._stats(features)
+        return features * std + mean
+
+    def save(self, path) -> None:
+        from safetensors.numpy import save_file
+
+        save_file({"mean": self.mean, "std": self.std}, str(path))
+
+    @classmethod
+    def load(cls, path) -> FeatureNormalizer:
+        from safetensors.numpy import load_file
+
+        arrays = load_file(str(path))
+        return cls(arrays["mean"], arrays["std"])

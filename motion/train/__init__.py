@@ -1,0 +1,1 @@
+"""Training recipes for the motion prior (``python -m motion.train.prior``)."""
