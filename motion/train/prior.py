@@ -22,6 +22,8 @@ from pathlib import Path
 
 import torch
 
+from generators.files import atomic_write_json
+
 from ..diffusion import GaussianDiffusion
 from ..features import CONTACTS, FEATURE_DIM, POSITIONS, FeatureNormalizer
 from ..models import InterDenoiser
@@ -176,9 +178,7 @@ def _save(accelerator, model, optimizer, schedule, checkpoint: Path, step: int) 
     torch.save({"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict()}, checkpoint / f"optimizer-{accelerator.process_index}.pt")
     if accelerator.is_main_process:
         accelerator.unwrap_model(model).save_pretrained(checkpoint / "model")
-        temporary = checkpoint / "state.json.tmp"
-        temporary.write_text(json.dumps({"step": step}))
-        temporary.replace(checkpoint / "state.json")
+        atomic_write_json(checkpoint / "state.json", {"step": step})
     accelerator.wait_for_everyone()
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import torch
 
+from generators.files import atomic_write_json
 from generators.rewards import CompositeReward, get_reward
 
 from .. import rewards as _svg_rewards  # noqa: F401  (registers the svg rewards)
@@ -200,9 +201,7 @@ def _save(accelerator, model, tokenizer, optimizer, checkpoint: Path, step: int)
     if accelerator.is_main_process:
         accelerator.unwrap_model(model).save_pretrained(checkpoint / "model")
         tokenizer.save_pretrained(checkpoint / "model")
-        temporary = checkpoint / "state.json.tmp"
-        temporary.write_text(json.dumps({"step": step}))
-        temporary.replace(checkpoint / "state.json")
+        atomic_write_json(checkpoint / "state.json", {"step": step})
     accelerator.wait_for_everyone()
 
 
