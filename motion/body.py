@@ -19,18 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .skeleton import NUM_JOINTS, PARENTS, inverse_kinematics, rest_offsets
+from .skeleton import NUM_JOINTS, rest_offsets, world_rotations_from_joints
 
 EMBEDDED_BODY_DIR = Path(__file__).parent / "embedded" / "body"
-
-
-def world_rotations(local_rotations: np.ndarray) -> np.ndarray:
-    """(..., 22, 3, 3) world rotations from local ones (parent before child)."""
-    world = np.empty_like(local_rotations)
-    world[..., 0, :, :] = local_rotations[..., 0, :, :]
-    for joint in range(1, NUM_JOINTS):
-        world[..., joint, :, :] = world[..., PARENTS[joint], :, :] @ local_rotations[..., joint, :, :]
-    return world
 
 
 @dataclass
@@ -75,7 +66,9 @@ class RiggedBody:
             raise ValueError("joints hold NaN or infinite values")
         if joints.ndim == 2:
             return self.pose(joints[None], chunk)[0]
-        rotations = world_rotations(inverse_kinematics(joints, rest_offsets(self.rest_joints)))
+        import torch
+
+        rotations = world_rotations_from_joints(torch.from_numpy(joints), torch.from_numpy(rest_offsets(self.rest_joints))).numpy()
         # each joint's region: x -> R_j (x - rest_j) + joint_j, blended by the skinning weights
         relative = self.vertices[:, None, :] - self.rest_joints[self.joint_indices]  # (V, K, 3)
         out = np.empty((joints.shape[0], len(self.vertices), 3))

@@ -16,11 +16,11 @@ from .skeleton import JOINT_NAMES, world_rotations_from_joints
 
 # The capsule body of the SMPL mean shape. Radii start from those PHC fitted to the SMPL mean
 # mesh for its simulated humanoid (ZhengyiLuo/PHC, smpl_humanoid.xml: one capsule per body part);
-# here every capsule spans its whole bone, so joints are covered too. Four were then scaled so the
+# here every capsule spans its whole bone, so joints are covered too. Some were then sized so the
 # capsule verdicts match exact mesh verdicts (the shipped open body, motion.body) on half of the
-# recorded CMU pairs, checked on the other half (bench/motion_collision.py): the trunk x1.2
-# (PHC's are inner fits; a trunk is wider than deep), the upper arms and forearms x0.9, and the
-# hands 2.5 cm thick. Each entry: (name, start joint, end joint or None for a sphere, radius).
+# recorded CMU pairs, checked on the other half (bench/motion_capsule_calibration.py): the four
+# trunk capsules x1.2 (PHC's are inner fits; a trunk is wider than deep), upper arms and forearms
+# x0.9, and the hands 2.5 cm thick. Each entry: (name, start joint, end joint or None for a sphere, radius).
 CAPSULES: tuple[tuple[str, int, int | None, float], ...] = (
     ("pelvis", 0, None, 0.0942), ("l_hip", 0, 1, 0.0942), ("r_hip", 0, 2, 0.0942), ("spine1", 0, 3, 0.113),
     ("l_knee", 1, 4, 0.0615), ("r_knee", 2, 5, 0.0606), ("spine2", 3, 6, 0.0923), ("l_ankle", 4, 7, 0.0541),
