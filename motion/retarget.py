@@ -194,7 +194,7 @@ def _locate(names: list[str], positions: np.ndarray, fps: float, rig, target_fps
     return rig_name, resample(located, fps, target_fps)
 
 
-def _grounded(located: np.ndarray, root_scale: float, fps: float, source: str, rig: str) -> Clip:
+def _onto_smpl(located: np.ndarray, root_scale: float, fps: float, source: str, rig: str) -> Clip:
     joints, rotations, root = retarget_to_rest_skeleton(located, root_scale=root_scale)
     return Clip(joints, rotations, root, fps, source, rig)
 
@@ -229,7 +229,7 @@ def retarget(names: list[str], positions: np.ndarray, fps: float, *, source: str
              rig: str | dict[str, Placement] | None = None, target_fps: float = FPS) -> Clip:
     """Move one person's source joint positions (frames, joints, 3), y up, onto the SMPL body."""
     rig_name, located = _locate(names, positions, fps, rig, target_fps)
-    clip = _grounded(located, leg_scale(located), target_fps, source, rig_name)
+    clip = _onto_smpl(located, leg_scale(located), target_fps, source, rig_name)
     return _lower(_trim([clip], _take_start(clip.joints, target_fps)))[0]
 
 
@@ -243,7 +243,7 @@ def retarget_pair(sources: list[tuple[list[str], np.ndarray, float, str]], *, ri
     located = [(*_locate(names, positions, fps, rig, target_fps), source) for names, positions, fps, source in sources]
     frames = min(points.shape[0] for _, points, _ in located)
     scale = float(np.mean([leg_scale(points) for _, points, _ in located]))
-    clips = [_grounded(points[:frames], scale, target_fps, source, rig_name) for rig_name, points, source in located]
+    clips = [_onto_smpl(points[:frames], scale, target_fps, source, rig_name) for rig_name, points, source in located]
     return _lower(_trim(clips, max(_take_start(clip.joints, target_fps) for clip in clips)))
 
 
