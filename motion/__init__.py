@@ -32,9 +32,13 @@ __all__ = [
     "BVHMotion",
     "CapsuleContacts",
     "Clip",
+    "KinematicSynchronizationAdapter",
+    "LeadFollowPipeline",
     "MeshContact",
     "MotionFile",
     "MotionFileError",
+    "MotionOutput",
+    "PaceController",
     "RiggedBody",
     "SMPLBody",
     "bone_lengths",
@@ -74,6 +78,10 @@ _LAZY = {  # torch, smplx and trimesh load only when asked for
     "mesh_contact": "mesh",
     "write_synthetic_smpl": "mesh",
     "build_dataset": "dataset",
+    "LeadFollowPipeline": "pipeline",
+    "MotionOutput": "pipeline",
+    "PaceController": "guidance",
+    "KinematicSynchronizationAdapter": "guidance",
 }
 
 

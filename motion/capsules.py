@@ -48,19 +48,32 @@ _ENDS = [start if end is None else abs(end) if end < 0 else end for _, start, en
 _HANDS = [index for index, (_, _, end, _) in enumerate(CAPSULES) if end is not None and end < 0]
 
 
-def capsule_segments(joints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+HAND_STYLES = ("skinned", "forearm")
+
+
+def capsule_segments(joints: torch.Tensor, hands: str = "skinned") -> tuple[torch.Tensor, torch.Tensor]:
     """(start, end) points (..., 25, 3) of every capsule of ``joints`` (..., 22, 3).
 
-    A hand runs from the wrist to where the hand's middle sits: its rest offset turned by the
-    forearm's orientation (the inverse kinematics of the whole body, as the skinned mesh does).
-    The orientation is held constant for gradients, which reach the hand through the wrist.
+    A hand runs from the wrist to where the hand's middle sits. ``hands="skinned"``: its rest
+    offset turned by the forearm's orientation (the inverse kinematics of the whole body, as the
+    skinned mesh does; held constant for gradients, which reach the hand through the wrist).
+    ``hands="forearm"``: the same length straight along the forearm, a smooth function of the
+    joints (the twist of a straight arm is ill-conditioned, so guidance steps use this one).
     """
+    if hands not in HAND_STYLES:
+        raise ValueError(f"hands must be one of {HAND_STYLES}, got {hands!r}")
     starts = joints[..., _STARTS, :]
     ends = joints[..., _ENDS, :]
-    with torch.no_grad():
-        world = world_rotations_from_joints(joints.detach(), only=(18, 19))  # the elbows
+    if hands == "skinned":
+        with torch.no_grad():
+            world = world_rotations_from_joints(joints.detach(), only=(18, 19))  # the elbows
     for index, (wrist, elbow, offset) in zip(_HANDS, ((20, 18, HAND_OFFSETS[0]), (21, 19, HAND_OFFSETS[1])), strict=True):
-        tip = joints[..., wrist, :] + (world[..., elbow, :, :] @ joints.new_tensor(offset)[:, None])[..., 0]
+        if hands == "skinned":
+            tip = joints[..., wrist, :] + (world[..., elbow, :, :] @ joints.new_tensor(offset)[:, None])[..., 0]
+        else:
+            forearm = joints[..., wrist, :] - joints[..., elbow, :]
+            reach = float(torch.tensor(offset).norm())
+            tip = joints[..., wrist, :] + forearm * (reach / (forearm.norm(dim=-1, keepdim=True) + 1e-6))
         ends = torch.cat([ends[..., :index, :], tip[..., None, :], ends[..., index + 1 :, :]], dim=-2)
     return starts, ends
 
@@ -110,6 +123,14 @@ class CapsuleContacts:
         return CAPSULE_NAMES[a], CAPSULE_NAMES[b]
 
 
+def capsule_gaps(joints_a: torch.Tensor, joints_b: torch.Tensor, radius_scale: float = 1.0, hands: str = "skinned") -> torch.Tensor:
+    """Surface gap of every capsule of A to every capsule of B, (..., 25, 25), negative where they overlap."""
+    radii = capsule_radii(radius_scale, joints_a.dtype, joints_a.device)
+    start_a, end_a = capsule_segments(joints_a, hands)
+    start_b, end_b = capsule_segments(joints_b, hands)
+    return segment_distances(start_a, end_a, start_b, end_b) - (radii[:, None] + radii[None, :])
+
+
 def capsule_contacts(joints_a: torch.Tensor, joints_b: torch.Tensor, radius_scale: float = 1.0) -> CapsuleContacts:
     """Penetration of two people's capsule bodies, every frame; ``joints_*`` (..., frames, 22, 3).
 
@@ -118,11 +139,7 @@ def capsule_contacts(joints_a: torch.Tensor, joints_b: torch.Tensor, radius_scal
     """
     if joints_a.shape != joints_b.shape or joints_a.shape[-2:] != (len(JOINT_NAMES), 3):
         raise ValueError(f"joints_a and joints_b must both have shape (..., 22, 3), got {tuple(joints_a.shape)} and {tuple(joints_b.shape)}")
-    radii = capsule_radii(radius_scale, joints_a.dtype, joints_a.device)
-    start_a, end_a = capsule_segments(joints_a)
-    start_b, end_b = capsule_segments(joints_b)
-    gaps = segment_distances(start_a, end_a, start_b, end_b) - (radii[:, None] + radii[None, :])  # (..., 25, 25)
-    flat = gaps.flatten(-2)
+    flat = capsule_gaps(joints_a, joints_b, radius_scale).flatten(-2)
     clearance, index = flat.min(-1)
     count = len(CAPSULE_NAMES)
     pair = torch.stack([torch.div(index, count, rounding_mode="floor"), index % count], dim=-1)

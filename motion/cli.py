@@ -1,4 +1,4 @@
-"""``ctrlgen motion check|import|data build``: registered through the ``ctrlgen.cli`` entry-point group."""
+"""``ctrlgen motion generate|check|import|data build``: registered through the ``ctrlgen.cli`` entry-point group."""
 
 from __future__ import annotations
 
@@ -8,8 +8,25 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("motion", help="check and convert two-person motion")
+    parser = subparsers.add_parser("motion", help="generate, check and convert two-person motion")
     commands = parser.add_subparsers(dest="motion_command", metavar="COMMAND", required=True)
+
+    generate = commands.add_parser("generate", help="two people from text, the leader on a path (Lead-Follow guidance)")
+    generate.add_argument("prompt", metavar="PROMPT")
+    generate.add_argument("-o", "--output", required=True, metavar="DIR")
+    generate.add_argument("--leader-trajectory", default=None, metavar="FILE.json",
+                          help='JSON list of [x, z] waypoints in metres (or {"points": [...], "times": [...]}), or that JSON inline')
+    generate.add_argument("--follower-trajectory", default=None, metavar="FILE.json", help="the follower's path, same format")
+    generate.add_argument("--leader", choices=("random", "a", "b"), default="random", help="which person leads (default random)")
+    generate.add_argument("--frames", type=int, default=120, metavar="N", help="frames at 30 fps (default 120)")
+    generate.add_argument("--seed", type=int, default=0, metavar="S")
+    generate.add_argument("--steps", type=int, default=None, metavar="N", help="DDIM steps (default: the model's)")
+    generate.add_argument("--guidance-scale", type=float, default=None, metavar="S", help="classifier-free guidance (default: the model's)")
+    generate.add_argument("--model", default="embedded", metavar="DIR", help="'embedded', a saved pipeline directory or a hub id")
+    generate.add_argument("--no-pace-controller", action="store_true", help="ablation: do not steer the leader onto the path")
+    generate.add_argument("--no-adapter", action="store_true", help="ablation: do not adapt the follower on collisions")
+    generate.add_argument("--no-preview", action="store_true", help="skip the animated preview")
+    generate.set_defaults(func=_generate)
 
     check = commands.add_parser("check", help="collision, penetration, foot and ground report of a motion.npz")
     check.add_argument("file", metavar="FILE.npz")
@@ -34,6 +51,53 @@ def register(subparsers) -> None:
     build.add_argument("--window", type=int, default=300, metavar="N", help="frames per sample at 30 fps (default 300)")
     build.add_argument("--stride", type=int, default=150, metavar="N", help="frames between window starts (default 150)")
     build.set_defaults(func=_data_build)
+
+
+def read_trajectory(value: str, name: str):
+    """A trajectory argument: a JSON file, or the JSON itself, holding [[x, z], ...] or {"points": ..., "times": ...}."""
+    from generators.conditioning import TrajectoryCondition
+
+    text = value if value.lstrip().startswith(("[", "{")) else None
+    if text is None:
+        path = Path(value)
+        if not path.is_file():
+            raise ValueError(f"{name}: no such file {value!r} (expected a JSON file of [x, z] waypoints)")
+        text = path.read_text()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{name}: not JSON ({err})") from None
+    if isinstance(data, dict):
+        if "points" not in data:
+            raise ValueError(f'{name}: a JSON object needs "points" (and optionally "times")')
+        return TrajectoryCondition(data["points"], data.get("times"))
+    return data
+
+
+def _generate(args: argparse.Namespace) -> int:
+    import torch
+
+    from generators.files import atomic_write_json
+
+    from .guidance import KinematicSynchronizationAdapter, PaceController
+    from .pipeline import LeadFollowPipeline
+
+    trajectories = {name: None if value is None else read_trajectory(value, f"--{name.replace('_', '-')}")
+                    for name, value in (("leader_trajectory", args.leader_trajectory), ("follower_trajectory", args.follower_trajectory))}
+    pipe = LeadFollowPipeline.from_pretrained(args.model)
+    out = pipe(args.prompt, **trajectories, leader=args.leader, num_frames=args.frames, num_inference_steps=args.steps,
+               guidance_scale=args.guidance_scale, generator=torch.Generator().manual_seed(args.seed),
+               pace_controller=None if args.no_pace_controller else PaceController(),
+               adapter=None if args.no_adapter else KinematicSynchronizationAdapter(),
+               output_dir=args.output, preview=not args.no_preview)
+    report = {"prompt": args.prompt, "seed": args.seed, "model": args.model, **out.reports[0]}
+    atomic_write_json(Path(args.output) / "report.json", report)
+    leader = out.leaders[0]
+    line = f"{args.frames} frames, person {leader} leads"
+    if "leader_path" in report:
+        line += f" (path error mean {report['leader_path']['trajectory_error_mean_m'] * 100:.1f} cm)"
+    print(line + f", colliding frames {report['colliding_frame_rate']:.1%} -> {args.output}")
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ FEATURE_DIM = 262
 POSITIONS, VELOCITIES, ROTATIONS, CONTACTS = slice(0, 66), slice(66, 132), slice(132, 258), slice(258, 262)
 CONTACT_JOINTS = (7, 10, 8, 11)
 CONTACT_HEIGHTS = (0.12, 0.05, 0.12, 0.05)  # ankles, feet (metres)
+NORMALIZER_FILE = "normalizer.safetensors"
 CONTACT_SPEED = 0.001  # squared displacement per frame (InterGen's feet_thre)
 
 
@@ -167,3 +168,19 @@ class FeatureNormalizer:
 
         arrays = load_file(str(path))
         return cls(arrays["mean"], arrays["std"])
+
+    # As a pipeline component: a directory holding ``normalizer.safetensors``.
+    def save_pretrained(self, directory) -> None:
+        from pathlib import Path
+
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        self.save(Path(directory) / NORMALIZER_FILE)
+
+    @classmethod
+    def from_pretrained(cls, directory) -> FeatureNormalizer:
+        from pathlib import Path
+
+        path = Path(directory) / NORMALIZER_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"{directory} has no {NORMALIZER_FILE}")
+        return cls.load(path)

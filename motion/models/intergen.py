@@ -155,6 +155,8 @@ class InterDenoiser(ModelMixin):
         super().__init__()
         if latent_dim % num_heads or latent_dim % 2:
             raise ValueError(f"latent_dim must be even and divisible by num_heads, got {latent_dim} and {num_heads}")
+        if max_len < 1000:  # the positional table also embeds the diffusion timestep (0..999)
+            raise ValueError(f"max_len must be >= 1000 (it also indexes timesteps), got {max_len}")
         self.register_config(input_dim=input_dim, latent_dim=latent_dim, ff_size=ff_size, num_layers=num_layers,
                              num_heads=num_heads, dropout=dropout, text_dim=text_dim, max_len=max_len)
         self.input_dim = input_dim

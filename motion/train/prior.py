@@ -31,6 +31,7 @@ from .data import MotionPairs, fit_normalizer
 
 MODEL_SIZES = {
     "tiny": {"latent_dim": 64, "ff_size": 128, "num_layers": 2, "num_heads": 4},
+    "embedded": {"latent_dim": 128, "ff_size": 256, "num_layers": 4, "num_heads": 4},
     "small": {"latent_dim": 256, "ff_size": 512, "num_layers": 4, "num_heads": 8},
     "intergen": {"latent_dim": 1024, "ff_size": 2048, "num_layers": 8, "num_heads": 8},
 }

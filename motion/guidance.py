@@ -1,0 +1,140 @@
+"""Training-free guidance of the two-person prior (Leader and Follower, arXiv 2502.11563).
+
+Both guides act on the predicted clean motion x0 inside the DDIM loop, in metres (the pipeline
+denormalises, calls them, and writes their displacements back into x0 and x_t).
+
+**Pace Controller** (leader): only in the middle of denoising, while the noise level t/T lies in
+``window`` (the paper's 0.3T..0.7T: early steps are too noisy to steer, late ones should be left
+to the prior to restore foot contact and balance). It finds the ground-plane displacement of the
+leader's whole body per frame that minimises the pelvis trajectory MSE (plus a little
+acceleration smoothness) by gradient descent, and the pipeline writes the moved leader into x0
+and into x_t (``x_t += sqrt(alpha_bar_t) (x0_new - x0)``: the noise estimate is kept, so the
+leader's root in x_t is overwritten with the noised target).
+
+**Kinematic Synchronization Adapter** (follower): checks the interaction domain with the
+capsule body (``motion.capsules``) and, only where the bodies collide, optimises per-joint
+displacements of the follower with
+
+    L = w_joint * sum max(0, delta - gap)^2           over every capsule pair of colliding frames
+      + w_orthogonal * cos^2(follower shift, leader velocity)
+      + w_distance * max(0, |root_a - root_b| - d_0 - max_separation_gain)^2
+      + w_smooth * |shift[t+1] - shift[t]|^2 + w_bone * (bone length change)^2
+
+The paper's hinge measures joint-to-joint distances of same-index joints; here ``gap_c`` is the
+surface gap from follower capsule c to the nearest leader capsule, so a hand against a torso
+counts, and ``delta`` is the clearance demanded. One term per follower capsule (as the paper has
+one per joint) keeps the loss's curvature bounded, so plain gradient descent is stable; the
+cosine is weighted by the shift's length for the same reason (a bare cosine is singular at zero). The orthogonal term keeps the follower from escaping along the leader's
+direction of travel (sidestepping instead of copying or stalling keeps the interaction varied);
+the distance term is the paper's relative-distance constraint (the follower stays engaged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .capsules import capsule_contacts, capsule_gaps
+from .skeleton import PARENTS
+
+
+def _check_window(window: tuple[float, float], name: str) -> None:
+    low, high = window
+    if not 0.0 <= low <= high <= 1.0:
+        raise ValueError(f"{name}.window must satisfy 0 <= low <= high <= 1 (noise levels t/T), got {window}")
+
+
+@dataclass(frozen=True)
+class PaceController:
+    """Keeps the leader's pelvis on the target path. See the module docstring."""
+
+    window: tuple[float, float] = (0.3, 0.7)  # noise levels t/T at which it acts
+    optimisation_steps: int = 10
+    learning_rate: float = 0.5  # gradient descent on a quadratic; < 2 / (1 + 16 * smoothness_weight) converges
+    smoothness_weight: float = 0.1  # on the displacement's second difference over time
+
+    def __post_init__(self) -> None:
+        _check_window(self.window, "PaceController")
+        if self.optimisation_steps < 1 or self.learning_rate <= 0 or self.smoothness_weight < 0:
+            raise ValueError("PaceController needs optimisation_steps >= 1, learning_rate > 0 and smoothness_weight >= 0")
+
+    def active(self, noise_level: float) -> bool:
+        return self.window[0] <= noise_level <= self.window[1]
+
+    def displacement(self, pelvis: torch.Tensor, target: torch.Tensor, controlled: torch.Tensor) -> torch.Tensor:
+        """Ground-plane shift (B, T, 2) of the leader per frame; ``pelvis``/``target`` (B, T, 2) x/z, ``controlled`` (B, T) bool."""
+        weight = controlled.to(pelvis.dtype)[..., None]
+        shift = torch.zeros_like(pelvis, requires_grad=True)
+        with torch.enable_grad():
+            for _ in range(self.optimisation_steps):
+                miss = (pelvis + shift - target) * weight
+                loss = 0.5 * (miss**2).sum()
+                if shift.shape[1] > 2:
+                    bend = shift[:, 2:] - 2 * shift[:, 1:-1] + shift[:, :-2]
+                    loss = loss + 0.5 * self.smoothness_weight * (bend**2).sum()
+                (gradient,) = torch.autograd.grad(loss, shift)
+                shift = (shift - self.learning_rate * gradient).detach().requires_grad_(True)
+        return shift.detach()
+
+
+@dataclass(frozen=True)
+class KinematicSynchronizationAdapter:
+    """Moves the follower's joints out of the leader's body where they collide. See the module docstring."""
+
+    window: tuple[float, float] = (0.0, 0.7)  # noise levels t/T at which it acts
+    optimisation_steps: int = 10
+    learning_rate: float = 0.05  # gradient descent; stable below about 2 / (8 * (joint + bone + smoothness weights))
+    delta: float = 0.02  # clearance (m) demanded between the two bodies' capsules on colliding frames
+    joint_weight: float = 1.0
+    orthogonal_weight: float = 0.1
+    distance_weight: float = 1.0
+    max_separation_gain: float = 0.3  # m the follower may move away from the leader before the distance term pulls back
+    smoothness_weight: float = 1.0
+    bone_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_window(self.window, "KinematicSynchronizationAdapter")
+        if self.optimisation_steps < 1 or self.learning_rate <= 0 or self.delta < 0:
+            raise ValueError("KinematicSynchronizationAdapter needs optimisation_steps >= 1, learning_rate > 0 and delta >= 0")
+        weights = (self.joint_weight, self.orthogonal_weight, self.distance_weight, self.smoothness_weight, self.bone_weight)
+        if min(weights) < 0 or self.max_separation_gain < 0:
+            raise ValueError("KinematicSynchronizationAdapter weights and max_separation_gain must be >= 0")
+
+    def active(self, noise_level: float) -> bool:
+        return self.window[0] <= noise_level <= self.window[1]
+
+    def colliding(self, leader: torch.Tensor, follower: torch.Tensor) -> torch.Tensor:
+        """(B, T) frames where the capsule bodies overlap (the interaction-domain check)."""
+        with torch.no_grad():
+            return capsule_contacts(leader, follower).depth > 0
+
+    def displacement(self, leader: torch.Tensor, follower: torch.Tensor, colliding: torch.Tensor) -> torch.Tensor:
+        """Per-joint shift (B, T, 22, 3) of the follower; ``leader``/``follower`` (B, T, 22, 3) metres."""
+        leader, follower = leader.detach(), follower.detach()
+        frames = colliding.nonzero(as_tuple=True)
+        lead_velocity = torch.zeros_like(leader[..., 0, [0, 2]])
+        lead_velocity[:, :-1] = leader[:, 1:, 0, [0, 2]] - leader[:, :-1, 0, [0, 2]]
+        speed = lead_velocity[frames].norm(dim=-1, keepdim=True)
+        direction = torch.where(speed > 1e-4, lead_velocity[frames] / speed.clamp_min(1e-4), torch.zeros_like(speed))
+        start_distance = (follower[..., 0, [0, 2]] - leader[..., 0, [0, 2]]).norm(dim=-1)
+        bones = (follower[..., 1:, :] - follower[..., list(PARENTS[1:]), :]).norm(dim=-1)
+        # Plain gradient descent rather than Adam: Adam's per-element normalisation turns rounding-level
+        # gradients into full steps, so a sample would depend on what else is in its batch.
+        shift = torch.zeros_like(follower, requires_grad=True)
+        with torch.enable_grad():
+            for _ in range(self.optimisation_steps):
+                moved = follower + shift
+                nearest = capsule_gaps(leader[frames], moved[frames], hands="forearm").amin(dim=-2)  # each follower capsule to the leader
+                loss = self.joint_weight * (torch.relu(self.delta - nearest) ** 2).sum()
+                body_shift = shift[frames][..., [0, 2]].mean(-2)
+                along = (body_shift * direction).sum(-1)  # = |shift| cos(shift, leader velocity): smooth at zero shift
+                loss = loss + self.orthogonal_weight * (along**2).sum()
+                distance = (moved[..., 0, [0, 2]] - leader[..., 0, [0, 2]]).norm(dim=-1)
+                loss = loss + self.distance_weight * (torch.relu(distance - start_distance - self.max_separation_gain) ** 2).sum()
+                loss = loss + self.smoothness_weight * ((shift[:, 1:] - shift[:, :-1]) ** 2).sum()
+                new_bones = (moved[..., 1:, :] - moved[..., list(PARENTS[1:]), :]).norm(dim=-1)
+                loss = loss + self.bone_weight * ((new_bones - bones) ** 2).sum()
+                (gradient,) = torch.autograd.grad(loss, shift)
+                shift = (shift - self.learning_rate * gradient).detach().requires_grad_(True)
+        return shift.detach()

@@ -1,0 +1,266 @@
+"""``LeadFollowPipeline``: two people from text plus a trajectory (Leader and Follower, arXiv 2502.11563).
+
+A two-person prior (InterGen's denoiser, ``motion.models``) is sampled with DDIM and
+classifier-free guidance. The leader follows the given path through the Pace Controller; the
+follower is adapted to the leader by the Kinematic Synchronization Adapter wherever their bodies
+collide (``motion.guidance``). Both are training-free and can be switched off for ablation.
+
+Internally the leader is always the prior's first person, so it is generated in its own
+canonical frame (start at the origin facing +z) where the target path is placed; people are
+exchangeable in the prior (it was trained with random swaps), so which output slot ("a" or "b")
+the leader takes is a relabelling.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from generators import BaseOutput, Pipeline
+from generators.pipeline import GeneratorArg, StepCallback, randn_tensor
+
+from .diffusion import GaussianDiffusion, classifier_free_guidance
+from .features import FEATURE_DIM, POSITIONS, VELOCITIES, FeatureNormalizer, features_to_motion
+from .guidance import KinematicSynchronizationAdapter, PaceController
+from .models import InterDenoiser
+from .trajectory import GroundPlacement, as_trajectory, per_frame_path
+
+EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded" / "prior"
+LEADER_CHOICES = ("random", "a", "b")
+DEFAULT_PACE_CONTROLLER = PaceController()
+DEFAULT_ADAPTER = KinematicSynchronizationAdapter()
+
+
+@dataclasses.dataclass
+class MotionOutput(BaseOutput):
+    motions: torch.Tensor  # (batch, 2, frames, 22, 3) metres, y up, world frame
+    reports: list[dict[str, Any]]  # per sample: motion.metrics report, trajectory errors, guidance counts
+    leaders: list[str]  # per sample: "a" or "b"
+    fps: float
+    files: list[dict[str, Path]]  # per sample, when output_dir was given: npz, bvh_a, bvh_b, preview
+
+
+def _pelvis_index(person: int) -> tuple[int, int]:
+    """Feature columns of a person's pelvis x and z in the (…, 2 * 262) layout."""
+    return person * FEATURE_DIM + POSITIONS.start, person * FEATURE_DIM + POSITIONS.start + 2
+
+
+class LeadFollowPipeline(Pipeline):
+    embedded_dir = EMBEDDED_DIR
+    _callback_tensor_inputs = ("motion", "prediction")
+
+    def __init__(
+        self,
+        denoiser: InterDenoiser,
+        normalizer: FeatureNormalizer,
+        text_encoder: str = "minilm",
+        num_inference_steps: int = 50,
+        guidance_scale: float = 3.5,
+        fps: float = 30.0,
+    ) -> None:
+        super().__init__()
+        if not isinstance(denoiser, InterDenoiser):
+            raise TypeError(f"denoiser must be a motion.models.InterDenoiser, got {type(denoiser).__name__}")
+        if not isinstance(normalizer, FeatureNormalizer):
+            raise TypeError(f"normalizer must be a motion.features.FeatureNormalizer, got {type(normalizer).__name__}")
+        self.register_components(denoiser=denoiser, normalizer=normalizer)
+        self.register_to_config(text_encoder=text_encoder, num_inference_steps=num_inference_steps,
+                                guidance_scale=guidance_scale, fps=fps)
+        self.diffusion = GaussianDiffusion()
+
+    def encode_prompt(self, prompts: list[str]) -> torch.Tensor:
+        """Pooled text features (n, text_dim) from the configured encoder."""
+        from generators.text_encoders import load_text_encoder
+
+        features = load_text_encoder(self.config["text_encoder"]).encode(prompts).pooled
+        if features.shape[-1] != self.denoiser.config["text_dim"]:
+            raise ValueError(f"text encoder {self.config['text_encoder']!r} gives {features.shape[-1]}-d features; "
+                             f"the denoiser expects {self.denoiser.config['text_dim']}")
+        return features.to(self.device, self.dtype)
+
+    def check_inputs(self, prompt, num_frames, num_samples, leader, guidance_scale, num_inference_steps) -> None:
+        if not isinstance(prompt, str):
+            raise TypeError(f"prompt must be a str, got {type(prompt).__name__}")
+        if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 3:
+            raise ValueError(f"num_frames must be an int >= 3, got {num_frames!r}")
+        if num_frames - 1 > self.denoiser.config["max_len"]:
+            raise ValueError(f"num_frames must be at most {self.denoiser.config['max_len'] + 1} for this denoiser, got {num_frames}")
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+            raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")
+        if leader not in LEADER_CHOICES:
+            raise ValueError(f"leader must be one of {LEADER_CHOICES}, got {leader!r}")
+        if not isinstance(guidance_scale, int | float) or not np.isfinite(guidance_scale) or guidance_scale < 0:
+            raise ValueError(f"guidance_scale must be a finite number >= 0, got {guidance_scale!r}")
+        if isinstance(num_inference_steps, bool) or not isinstance(num_inference_steps, int) or num_inference_steps < 1:
+            raise ValueError(f"num_inference_steps must be a positive int, got {num_inference_steps!r}")
+
+    def _draw_leaders(self, leader: str, num_samples: int, generator: GeneratorArg) -> list[str]:
+        if leader != "random":
+            return [leader] * num_samples
+        if isinstance(generator, Sequence):
+            coins = [int(torch.randint(0, 2, (1,), generator=g)) for g in generator]
+        else:
+            coins = torch.randint(0, 2, (num_samples,), generator=generator).tolist()
+        return ["ab"[coin] for coin in coins]
+
+    def _positions(self, x0: torch.Tensor) -> torch.Tensor:
+        """(B, T, 2, 22, 3) joint positions in metres from normalised (B, T, 524) features."""
+        features = self.normalizer.denormalize(x0.reshape(*x0.shape[:2], 2, FEATURE_DIM))
+        return features[..., POSITIONS].reshape(*x0.shape[:2], 2, 22, 3)
+
+    def _displace(self, x0: torch.Tensor, person: int, shift: torch.Tensor) -> torch.Tensor:
+        """x0 with ``shift`` (B, T, 22, 3) metres added to one person's positions (and its velocities)."""
+        std = torch.as_tensor(self.normalizer.std, dtype=x0.dtype, device=x0.device)
+        velocity = torch.zeros_like(shift)
+        velocity[:, :-1] = shift[:, 1:] - shift[:, :-1]
+        offset = person * FEATURE_DIM
+        x0 = x0.clone()
+        x0[..., offset + POSITIONS.start : offset + POSITIONS.stop] += shift.flatten(-2) / std[POSITIONS]
+        x0[..., offset + VELOCITIES.start : offset + VELOCITIES.stop] += velocity.flatten(-2) / std[VELOCITIES]
+        return x0
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompt: str,
+        leader_trajectory=None,
+        follower_trajectory=None,
+        leader: str = "random",
+        num_frames: int = 120,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
+        num_samples: int = 1,
+        generator: GeneratorArg = None,
+        pace_controller: PaceController | None = DEFAULT_PACE_CONTROLLER,
+        adapter: KinematicSynchronizationAdapter | None = DEFAULT_ADAPTER,
+        output_dir: str | Path | None = None,
+        preview: bool = True,
+        callback_on_step_end: StepCallback | None = None,
+        callback_on_step_end_tensor_inputs: Sequence[str] = ("motion",),
+    ) -> MotionOutput:
+        """Generate ``num_samples`` two-person motions of ``num_frames`` frames.
+
+        Args:
+            prompt: what the two people do.
+            leader_trajectory: the leader's pelvis path on the ground, (N, 2) [x, z] metres: waypoints
+                spread by arc length, exactly ``num_frames`` rows for a per-frame path, or a
+                ``generators.TrajectoryCondition`` with timing. None: no path control.
+            follower_trajectory: optionally the follower's path too (needs ``leader_trajectory``).
+            leader: "a" or "b" (which output person leads), or "random" (drawn per sample).
+            pace_controller, adapter: the two guides and their knobs; None switches one off.
+            output_dir: when given, each sample is exported to ``output_dir/sample_i`` (one sample:
+                ``output_dir`` itself): ``motion.npz``, ``person_a.bvh``, ``person_b.bvh`` and, with
+                ``preview``, ``preview.gif``.
+        """
+        num_inference_steps = self.config["num_inference_steps"] if num_inference_steps is None else num_inference_steps
+        guidance_scale = self.config["guidance_scale"] if guidance_scale is None else guidance_scale
+        fps = float(self.config["fps"])
+        started = time.perf_counter()
+
+        # 1. Check inputs and place the paths in the leader's canonical frame
+        self.check_inputs(prompt, num_frames, num_samples, leader, guidance_scale, num_inference_steps)
+        self.check_generator(generator, num_samples)
+        self.check_callback(callback_on_step_end, callback_on_step_end_tensor_inputs)
+        for name, guide, kind in (("pace_controller", pace_controller, PaceController),
+                                  ("adapter", adapter, KinematicSynchronizationAdapter)):
+            if guide is not None and not isinstance(guide, kind):
+                raise TypeError(f"{name} must be a {kind.__name__} or None, got {type(guide).__name__}")
+        if follower_trajectory is not None and leader_trajectory is None:
+            raise ValueError("follower_trajectory needs a leader_trajectory too (the leader's path places the scene)")
+        paths, placement = {}, GroundPlacement.identity()
+        for name, value in (("leader_trajectory", leader_trajectory), ("follower_trajectory", follower_trajectory)):
+            if value is not None:
+                paths[name] = per_frame_path(as_trajectory(value, name, num_frames), name, num_frames, fps)
+        if "leader_trajectory" in paths:
+            placement = GroundPlacement.from_path(paths["leader_trajectory"])
+        rows = num_frames - 1  # InterGen features drop the last frame; decoding restores it
+        targets = {0 if name == "leader_trajectory" else 1: torch.as_tensor(placement.to_canonical(path)[:rows], dtype=self.dtype,
+                                                                              device=self.device).expand(num_samples, rows, 2)
+                   for name, path in paths.items()}
+
+        # 2. Encode the prompt and draw the leaders
+        text = self.encode_prompt([prompt]).expand(num_samples, -1)
+        leaders = self._draw_leaders(leader, num_samples, generator)
+
+        # 3. Prepare the noise and the guided denoiser
+        sample = randn_tensor((num_samples, rows, 2 * FEATURE_DIM), generator, self.device, self.dtype)
+        predict_x0 = classifier_free_guidance(self.denoiser, text, float(guidance_scale))
+        timesteps = self.diffusion.timesteps(num_inference_steps)
+        controlled = torch.ones(num_samples, rows, dtype=torch.bool, device=self.device)
+        counts = {"pace_steps": 0, "adapter_steps": 0, "adapter_colliding_frames": []}
+
+        # 4. Denoise, guiding the x0 prediction at each step
+        prediction = sample
+        with self.progress_bar(total=len(timesteps)) as bar:
+            for index, timestep in enumerate(timesteps):
+                noise_level = timestep / self.diffusion.num_train_timesteps
+                prediction = predict_x0(sample, torch.full((num_samples,), timestep, device=self.device, dtype=torch.long))
+                guided = prediction
+                if pace_controller is not None and targets and pace_controller.active(noise_level):
+                    positions = self._positions(guided)
+                    for person, target in targets.items():
+                        ground = pace_controller.displacement(positions[:, :, person, 0, [0, 2]], target, controlled)
+                        shift = torch.zeros_like(positions[:, :, person])
+                        shift[..., 0], shift[..., 2] = ground[..., None, 0], ground[..., None, 1]
+                        guided = self._displace(guided, person, shift)
+                    counts["pace_steps"] += 1
+                if adapter is not None and adapter.active(noise_level):
+                    positions = self._positions(guided)
+                    colliding = adapter.colliding(positions[:, :, 0], positions[:, :, 1])
+                    counts["adapter_colliding_frames"].append(int(colliding.sum()))
+                    if colliding.any():
+                        shift = adapter.displacement(positions[:, :, 0], positions[:, :, 1], colliding)
+                        guided = self._displace(guided, 1, shift)
+                        counts["adapter_steps"] += 1
+                alpha_bar = float(self.diffusion.alphas_cumprod[timestep])
+                sample = sample + alpha_bar**0.5 * (guided - prediction)  # keep the noise estimate, move x0
+                prediction = guided
+                previous = timesteps[index + 1] if index + 1 < len(timesteps) else None
+                sample = self.diffusion.ddim_step(sample, prediction, timestep, previous)
+                if callback_on_step_end is not None:
+                    offered = {"motion": sample, "prediction": prediction}
+                    tensors = self.run_step_callback(callback_on_step_end, index, timestep,
+                                                     {name: offered[name] for name in callback_on_step_end_tensor_inputs})
+                    sample, prediction = tensors.get("motion", sample), tensors.get("prediction", prediction)
+                bar.update()
+
+        # 5. Decode to joints, put the leader in its slot, move to the world frame
+        features = self.normalizer.denormalize(prediction.reshape(num_samples, rows, 2, FEATURE_DIM)).double().cpu().numpy()
+        motions = []
+        for features_i, leader_i in zip(features, leaders, strict=True):
+            people = [features_to_motion(features_i[:, person])[0] for person in (0, 1)]
+            if leader_i == "b":
+                people.reverse()
+            motions.append(placement.to_world(np.stack(people)))  # (2, frames, 22, 3)
+        motions_array = np.stack(motions)
+
+        # 6. Report and export
+        seconds = time.perf_counter() - started
+        reports = [self._report(motion, leader_i, paths, fps, counts, seconds / num_samples)
+                   for motion, leader_i in zip(motions_array, leaders, strict=True)]
+        files = []
+        if output_dir is not None:
+            from .export import export_motion
+
+            for i, motion in enumerate(motions_array):
+                directory = Path(output_dir) if num_samples == 1 else Path(output_dir) / f"sample_{i}"
+                files.append(export_motion(directory, motion.transpose(1, 0, 2, 3), fps, preview=preview))
+        return MotionOutput(motions=torch.from_numpy(motions_array).float(), reports=reports, leaders=leaders, fps=fps, files=files)
+
+    @staticmethod
+    def _report(motion: np.ndarray, leader: str, paths: dict[str, np.ndarray], fps: float, counts: dict, seconds: float) -> dict:
+        from .metrics import motion_report, trajectory_error
+
+        report = motion_report(motion.transpose(1, 0, 2, 3), fps)
+        report["leader"] = leader
+        slots = {"leader_trajectory": "ab".index(leader), "follower_trajectory": 1 - "ab".index(leader)}
+        for name, path in paths.items():
+            report[name.replace("_trajectory", "_path")] = trajectory_error(motion[slots[name]], path)
+        report["guidance"] = {**counts, "seconds": round(seconds, 3)}
+        return report
