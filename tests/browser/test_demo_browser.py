@@ -45,3 +45,34 @@ def test_svg_tab_checks_and_repairs_in_a_real_browser(browser, demo_server, test
     path = test_output_dir / "browser" / "svg-check-and-repair.png"
     page.screenshot(path=str(path), full_page=True)
     page.close()
+
+
+def test_motion_tab_generates_from_a_typed_and_a_drawn_path(browser, demo_server, test_output_dir):
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(demo_server, wait_until="networkidle", timeout=60_000)
+    page.get_by_role("tab", name="Motion").click()
+    page.get_by_role("heading", name="Two-person motion").wait_for(state="visible", timeout=15_000)
+    page.get_by_label("Leader path: [x, z] waypoints in metres (JSON)").fill("[[0, 0], [1, 0.5], [2, 2]]")
+    page.get_by_role("button", name="Generate motion").click()
+    page.get_by_text('"typed"').first.wait_for(timeout=120_000)
+    page.get_by_text("leader_path").first.wait_for(timeout=15_000)
+    page.locator("img[src*='preview']").first.wait_for(timeout=30_000)
+    path = test_output_dir / "browser" / "motion-typed-path.png"
+    page.screenshot(path=str(path), full_page=True)
+
+    canvas = page.locator("canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None, "no drawing canvas on the Motion tab"
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.8)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(box["x"] + box["width"] * (0.2 + 0.02 * step), box["y"] + box["height"] * (0.8 - 0.02 * step), steps=2)
+    page.mouse.up()
+    page.get_by_role("button", name="Generate motion").click()
+    page.get_by_text('"drawn"').first.wait_for(timeout=120_000)
+    page.screenshot(path=str(test_output_dir / "browser" / "motion-drawn-path.png"), full_page=True)
+    assert not errors, errors
+    page.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import numpy as np
 import pytest
 
 gr = pytest.importorskip("gradio")
@@ -40,3 +41,16 @@ def test_each_tab_is_rendered_once():
     headings = [c["props"].get("value", "") for c in config["components"] if c["type"] == "markdown"]
     for title in ("SVG from text", "Two-person motion", "Mask-free editing"):
         assert sum(title in h for h in headings) == 1, headings
+
+
+def test_a_drawn_stroke_becomes_an_ordered_path():
+    canvas = np.zeros((400, 400, 4), dtype=np.uint8)
+    # an L drawn from the lower left: up 2 m, then right 2 m (50 px per metre)
+    canvas[100:350, 48:53, 3] = 255
+    canvas[98:103, 48:250, 3] = 255
+    path = np.array(motion_tab.path_from_sketch(canvas))
+    np.testing.assert_allclose(path[0], [0.0, 0.0])
+    assert path[-1] == pytest.approx([4.0, 5.0], abs=0.15)  # (250 - 50) px right, (350 - 100) px up
+    assert np.all(np.diff(path[:, 0]) >= -0.05)  # walked in order: x never goes back
+    assert motion_tab.path_from_sketch(np.zeros((400, 400, 4), dtype=np.uint8)) is None
+    assert motion_tab.path_from_sketch(None) is None

@@ -10,10 +10,11 @@ import pytest
 import torch
 from mocap_data import MOCAP, SALSA, needs_mocap
 
+from motion import LeadFollowPipeline
 from motion.dataset import build_dataset
 from motion.features import FeatureNormalizer
 from motion.models import InterDenoiser
-from motion.train import prior
+from motion.train import package, prior
 from motion.train.data import MotionPairs
 
 
@@ -55,6 +56,14 @@ def test_training_runs_checkpoints_and_resumes(motion_data, tmp_path):
     FeatureNormalizer.load(run / "final" / "normalizer.safetensors")
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert [entry["step"] for entry in log] == [3, 5]
+
+    # the run packages into a pipeline that from_pretrained loads and samples
+    package.main([str(run), "-o", str(tmp_path / "pipe"), "--steps", "3", "--guidance-scale", "2"])
+    pipe = LeadFollowPipeline.from_pretrained(tmp_path / "pipe")
+    assert pipe.config["num_inference_steps"] == 3 and pipe.config["guidance_scale"] == 2.0
+    pipe.set_progress_bar_config(disable=True)
+    out = pipe("two people dance", leader_trajectory=[[0, 0], [1, 0]], num_frames=20, generator=torch.Generator().manual_seed(0))
+    assert out.motions.shape == (1, 2, 20, 22, 3) and torch.isfinite(out.motions).all()
 
 
 @needs_mocap()

@@ -1,0 +1,40 @@
+"""The ``motion`` batch task: one manifest line -> ``motion.npz``, ``person_a.bvh``, ``person_b.bvh``, ``preview.gif``.
+
+Options are LeadFollowPipeline keyword arguments (trajectories as [[x, z], ...] lists) plus
+``model`` (default ``"embedded"``). With ``num_samples`` > 1 each sample gets a ``sample_i``
+folder. Pipelines are loaded once per worker process and reused across jobs.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from generators.tasks import BatchTask, Job
+
+CALL_OPTIONS = frozenset({"leader_trajectory", "follower_trajectory", "leader", "num_frames", "num_inference_steps",
+                          "guidance_scale", "num_samples", "preview"})
+
+
+@functools.lru_cache(maxsize=2)
+def _pipeline(model: str):
+    from .pipeline import LeadFollowPipeline
+
+    pipe = LeadFollowPipeline.from_pretrained(model)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def run_motion_job(job: Job, out_dir: Path) -> dict:
+    import torch
+
+    options = dict(job.options)
+    model = options.pop("model", "embedded")
+    unknown = sorted(set(options) - CALL_OPTIONS)
+    if unknown:
+        raise ValueError(f"unknown motion options {unknown}; allowed: {sorted(CALL_OPTIONS | {'model'})}")
+    out = _pipeline(model)(job.prompt, generator=torch.Generator().manual_seed(job.seed), output_dir=out_dir, **options)
+    return {"model": model, "leaders": out.leaders, "reports": out.reports}
+
+
+MOTION_TASK = BatchTask("motion", run_motion_job, description="text + leader path to two-person motion; options: LeadFollowPipeline arguments and model")
