@@ -91,7 +91,7 @@ def main() -> None:
             return body.pose(chosen_joints[:, person])
 
     rows, mesh_seconds, plain_seconds, checked, same, depth_error = [], 0.0, 0.0, 0, True, 0.0
-    verdicts_capsule, verdicts_mesh = [], []
+    verdicts_capsule, verdicts_mesh, capsule_depths, mesh_depths = [], [], [], []
     for name, pair_joints, pair_rotations in pairs:
         chosen = np.linspace(0, pair_joints.shape[0] - 1, args.frames_per_pair).astype(int)
         with torch.no_grad():
@@ -111,6 +111,9 @@ def main() -> None:
         mesh = np.array([c.colliding for c in contacts])
         verdicts_capsule.append(capsule)
         verdicts_mesh.append(mesh)
+        with torch.no_grad():
+            capsule_depths.append(capsule_contacts(torch.tensor(pair_joints[chosen, 0]), torch.tensor(pair_joints[chosen, 1])).depth.numpy())
+        mesh_depths.append(np.array([c.depth if c.colliding else 0.0 for c in contacts]))
         rows.append((name, len(chosen), float((mesh == capsule).mean()), float(capsule.mean()), float(mesh.mean()),
                      max(c.depth for c in contacts)))
 
@@ -129,6 +132,12 @@ def main() -> None:
     for name, count, agree, capsule_rate, mesh_rate, depth in rows:
         print(f"| {name} | {count} | {agree:.1%} | {capsule_rate:.1%} | {mesh_rate:.1%} | {depth * 100:.1f} |")
     print(f"| all | {checked} | {(capsule_v == mesh_v).mean():.1%} | {capsule_v.mean():.1%} | {mesh_v.mean():.1%} | |")
+    capsule_d, mesh_d = np.concatenate(capsule_depths), np.concatenate(mesh_depths)
+    print("\n| collision = penetration deeper than | verdicts agree | capsule colliding | mesh colliding |")
+    print("|---:|---:|---:|---:|")
+    for tolerance in (0.0, 0.005, 0.01, 0.02):
+        c, m = capsule_d > tolerance, mesh_d > tolerance
+        print(f"| {tolerance * 100:.1f} cm | {(c == m).mean():.1%} | {c.mean():.1%} | {m.mean():.1%} |")
 
 
 if __name__ == "__main__":

@@ -131,15 +131,15 @@ def capsule_gaps(joints_a: torch.Tensor, joints_b: torch.Tensor, radius_scale: f
     return segment_distances(start_a, end_a, start_b, end_b) - (radii[:, None] + radii[None, :])
 
 
-def capsule_contacts(joints_a: torch.Tensor, joints_b: torch.Tensor, radius_scale: float = 1.0) -> CapsuleContacts:
+def capsule_contacts(joints_a: torch.Tensor, joints_b: torch.Tensor, radius_scale: float = 1.0, hands: str = "skinned") -> CapsuleContacts:
     """Penetration of two people's capsule bodies, every frame; ``joints_*`` (..., frames, 22, 3).
 
     Differentiable in both inputs. ``radius_scale`` grows (>1) or shrinks every capsule, e.g. for
-    a safety margin in guidance.
+    a safety margin in guidance. ``hands``: see :func:`capsule_segments`.
     """
     if joints_a.shape != joints_b.shape or joints_a.shape[-2:] != (len(JOINT_NAMES), 3):
         raise ValueError(f"joints_a and joints_b must both have shape (..., 22, 3), got {tuple(joints_a.shape)} and {tuple(joints_b.shape)}")
-    flat = capsule_gaps(joints_a, joints_b, radius_scale).flatten(-2)
+    flat = capsule_gaps(joints_a, joints_b, radius_scale, hands).flatten(-2)
     clearance, index = flat.min(-1)
     count = len(CAPSULE_NAMES)
     pair = torch.stack([torch.div(index, count, rounding_mode="floor"), index % count], dim=-1)

@@ -107,7 +107,7 @@ class KinematicSynchronizationAdapter:
     def colliding(self, leader: torch.Tensor, follower: torch.Tensor) -> torch.Tensor:
         """(B, T) frames where the capsule bodies overlap (the interaction-domain check)."""
         with torch.no_grad():
-            return capsule_contacts(leader, follower).depth > 0
+            return capsule_contacts(leader, follower, hands="forearm").depth > 0
 
     def displacement(self, leader: torch.Tensor, follower: torch.Tensor, colliding: torch.Tensor) -> torch.Tensor:
         """Per-joint shift (B, T, 22, 3) of the follower; ``leader``/``follower`` (B, T, 22, 3) metres."""

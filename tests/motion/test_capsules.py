@@ -8,6 +8,7 @@ import torch
 from mocap_data import facing_pair
 
 from motion.capsules import CAPSULE_NAMES, capsule_contacts, segment_distances
+from motion.skeleton import SMPL_REST_JOINTS
 
 
 def brute_force_distance(p1, q1, p2, q2, samples=2001):
@@ -78,3 +79,18 @@ def test_batches_of_sequences_and_bad_shapes():
     assert contacts.depth.shape == (2, 5) and contacts.capsule_pair.shape == (2, 5, 2)
     with pytest.raises(ValueError, match="22, 3"):
         capsule_contacts(joints[:, 0, :21], joints[:, 1, :21])
+
+
+def test_forearm_hands_are_smooth_and_along_the_forearm():
+    from motion.capsules import HAND_OFFSETS, capsule_segments
+
+    joints = torch.tensor(SMPL_REST_JOINTS, dtype=torch.float64, requires_grad=True)
+    _, ends = capsule_segments(joints, hands="forearm")
+    index = CAPSULE_NAMES.index("l_hand")
+    forearm = joints[20] - joints[18]
+    expected = joints[20] + forearm / forearm.norm() * float(np.linalg.norm(HAND_OFFSETS[0]))
+    torch.testing.assert_close(ends[index], expected, rtol=0, atol=1e-5)
+    ends[index].sum().backward()
+    assert joints.grad[18].abs().sum() > 0  # the elbow moves the hand too
+    with pytest.raises(ValueError, match="hands must be one of"):
+        capsule_segments(joints, hands="mittens")
