@@ -141,6 +141,8 @@ class LeadFollowPipeline(Pipeline):
         adapter: KinematicSynchronizationAdapter | None = DEFAULT_ADAPTER,
         output_dir: str | Path | None = None,
         preview: bool = True,
+        mesh_check: str | Path | None = None,
+        mesh_stride: int = 10,
         callback_on_step_end: StepCallback | None = None,
         callback_on_step_end_tensor_inputs: Sequence[str] = ("motion",),
     ) -> MotionOutput:
@@ -154,6 +156,8 @@ class LeadFollowPipeline(Pipeline):
             follower_trajectory: optionally the follower's path too (needs ``leader_trajectory``).
             leader: "a" or "b" (which output person leads), or "random" (drawn per sample).
             pace_controller, adapter: the two guides and their knobs; None switches one off.
+            mesh_check: also check penetration on meshes for the reports (``report["mesh"]``): "open"
+                (the shipped open body) or the path of an SMPL model file; every ``mesh_stride``-th frame.
             output_dir: when given, each sample is exported to ``output_dir/sample_i`` (one sample:
                 ``output_dir`` itself): ``motion.npz``, ``person_a.bvh``, ``person_b.bvh`` and, with
                 ``preview``, ``preview.gif``.
@@ -171,6 +175,10 @@ class LeadFollowPipeline(Pipeline):
                                   ("adapter", adapter, KinematicSynchronizationAdapter)):
             if guide is not None and not isinstance(guide, kind):
                 raise TypeError(f"{name} must be a {kind.__name__} or None, got {type(guide).__name__}")
+        if isinstance(mesh_stride, bool) or not isinstance(mesh_stride, int) or mesh_stride < 1:
+            raise ValueError(f"mesh_stride must be a positive int, got {mesh_stride!r}")
+        if mesh_check is not None and mesh_check != "open" and not Path(mesh_check).is_file():
+            raise ValueError(f"mesh_check must be 'open' or an SMPL model file, got {str(mesh_check)!r} (no such file)")
         if follower_trajectory is not None and leader_trajectory is None:
             raise ValueError("follower_trajectory needs a leader_trajectory too (the leader's path places the scene)")
         paths, placement = {}, GroundPlacement.identity()
@@ -244,6 +252,9 @@ class LeadFollowPipeline(Pipeline):
         seconds = time.perf_counter() - started
         reports = [self._report(motion, leader_i, paths, fps, counts, seconds / num_samples)
                    for motion, leader_i in zip(motions_array, leaders, strict=True)]
+        if mesh_check is not None:
+            for motion, report in zip(motions_array, reports, strict=True):
+                report["mesh"] = self._mesh_report(motion, mesh_check, fps, mesh_stride)
         files = []
         if output_dir is not None:
             from .export import export_motion
@@ -252,6 +263,18 @@ class LeadFollowPipeline(Pipeline):
                 directory = Path(output_dir) if num_samples == 1 else Path(output_dir) / f"sample_{i}"
                 files.append(export_motion(directory, motion.transpose(1, 0, 2, 3), fps, preview=preview))
         return MotionOutput(motions=torch.from_numpy(motions_array).float(), reports=reports, leaders=leaders, fps=fps, files=files)
+
+    @staticmethod
+    def _mesh_report(motion: np.ndarray, mesh_check: str | Path, fps: float, stride: int) -> dict:
+        from .export import MotionFile, smpl_parameters
+        from .mesh import mesh_report
+        from .skeleton import inverse_kinematics
+
+        joints = motion.transpose(1, 0, 2, 3)  # (frames, 2, 22, 3)
+        if mesh_check == "open":
+            return mesh_report(MotionFile(joints, fps, None, None, None), stride=stride)
+        poses, trans = smpl_parameters(inverse_kinematics(joints), joints[:, :, 0])
+        return mesh_report(MotionFile(joints, fps, poses, trans, None), mesh_check, stride=stride)
 
     @staticmethod
     def _report(motion: np.ndarray, leader: str, paths: dict[str, np.ndarray], fps: float, counts: dict, seconds: float) -> dict:

@@ -16,3 +16,15 @@ def test_core_example_runs():
     assert namespace["ranked"].indices == [2, 0, 1]
     assert namespace["emb"].pooled.shape == (2, 384)
     assert namespace["path"].shape == (120, 2)
+
+
+def test_motion_example_runs(tmp_path, monkeypatch):
+    blocks = re.findall(r"```python\n(.*?)```", (REPO_ROOT / "README.md").read_text(), flags=re.S)
+    (example,) = [b for b in blocks if "LeadFollowPipeline" in b]
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    out = namespace["out"]
+    assert tuple(out.motions.shape) == (1, 2, 120, 22, 3) and out.leaders == ["a"]
+    assert out.reports[0]["leader_path"]["trajectory_error_mean_m"] < 0.1
+    assert (tmp_path / "walk" / "person_a.bvh").is_file()

@@ -207,3 +207,16 @@ def test_motion_batch_jobs_write_their_files(tmp_path):
             assert saved["joints"].shape == (20, 2, 22, 3)
     sidecar = json.loads((tmp_path / "out" / "bad" / "job.json").read_text())
     assert "unknown motion options ['frames']" in json.dumps(sidecar)
+
+
+def test_reports_can_add_mesh_checks(pipe, tmp_path):
+    from motion.mesh import write_synthetic_smpl
+
+    smpl = write_synthetic_smpl(tmp_path / "SMPL_NEUTRAL.pkl")
+    for body, name in (("open", "anny"), (smpl, "SMPL")):
+        out = pipe("walk", num_frames=12, mesh_check=body, mesh_stride=4, generator=torch.Generator().manual_seed(0))
+        mesh = out.reports[0]["mesh"]
+        assert mesh["frames_checked"] == 3 and name.lower() in mesh["body"].lower()
+        assert 0.0 <= mesh["colliding_frame_rate"] <= 1.0
+    with pytest.raises(ValueError, match="mesh_check"):
+        pipe("walk", num_frames=12, mesh_check=tmp_path / "missing.pkl")
