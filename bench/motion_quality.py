@@ -35,6 +35,7 @@ DEFAULT_PROMPTS = (
     "two people walk toward each other and shake hands", "two people jog side by side",
 )
 WALKING_WORDS = ("walk", "jog", "run", "stroll")
+PAPER_WINDOW = (0.3, 0.7)  # the Pace Controller's noise levels in the paper
 
 
 def held_out_prompts(data: str | None) -> list[str]:
@@ -85,12 +86,12 @@ def make_cases(prompts: list[str], count: int, frames: int, seed: int = 0) -> li
     return cases
 
 
-def run(pipe, cases: list[dict], frames: int, pace, adapter) -> list[dict]:
+def run(pipe, cases: list[dict], frames: int, **guides) -> list[dict]:
     results = []
     for case in cases:
         started = time.perf_counter()
         out = pipe(case["prompt"], leader_trajectory=case["path"], leader="random", num_frames=frames,
-                   generator=torch.Generator().manual_seed(case["seed"]), pace_controller=pace, adapter=adapter)
+                   generator=torch.Generator().manual_seed(case["seed"]), **guides)
         results.append({"seconds": time.perf_counter() - started, "report": out.reports[0], "joints": out.motions[0].numpy()})
     return results
 
@@ -129,26 +130,30 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write the summary here")
     args = parser.parse_args()
 
-    from motion import KinematicSynchronizationAdapter, LeadFollowPipeline, PaceController
+    from motion import LeadFollowPipeline, PaceController
 
     torch.manual_seed(0)
     pipe = LeadFollowPipeline.from_pretrained(args.model)
     pipe.set_progress_bar_config(disable=True)
     cases = make_cases(held_out_prompts(args.data), args.cases, args.frames)
     pipe("warm up", num_frames=args.frames, num_inference_steps=2)
-    configs = {"unguided": (None, None), "pace only": (PaceController(), None),
-               "lead-follow": (PaceController(), KinematicSynchronizationAdapter())}
+    configs = {"unguided": {"use_pace_controller": False, "use_adapter": False},
+               "pace only": {"use_adapter": False},
+               "lead-follow": {}}
+    if tuple(pipe.config["pace_controller"]["window"]) != PAPER_WINDOW:  # this model's window differs: show the paper's too
+        configs["lead-follow, paper window"] = {"pace_controller": PaceController(window=PAPER_WINDOW)}
     summary, raw = {}, {}
-    for name, (pace, adapter) in configs.items():
-        raw[name] = run(pipe, cases, args.frames, pace, adapter)
+    for name, guides in configs.items():
+        raw[name] = run(pipe, cases, args.frames, **guides)
         summary[name] = summarise(raw[name])
-        if args.mesh_stride and name != "unguided":
+        if args.mesh_stride and name in ("pace only", "lead-follow"):
             summary[name]["mesh"] = mesh_confirm(raw[name], args.mesh_stride)
         print(f"{name}: done ({summary[name]['seconds']:.2f} s per clip)", flush=True)
 
     steps = pipe.config["num_inference_steps"]
     print(f"\n{args.cases} cases, {args.frames} frames ({args.frames / 30:.0f} s), DDIM {steps} steps, "
-          f"guidance scale {pipe.config['guidance_scale']}, model {args.model}\n")
+          f"guidance scale {pipe.config['guidance_scale']}, model {args.model}, torch threads {torch.get_num_threads()}")
+    print(f"Pace Controller {pipe.config['pace_controller']}\nadapter {pipe.config['adapter']}\n")
     print("| method | leader error mean (cm) | max (cm) | off > 50 cm | colliding frames | max penetration, mean/worst (cm) "
           "| mesh colliding | mesh depth (cm) | foot skating | s/clip (median) | time vs unguided |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")

@@ -88,8 +88,6 @@ def build_demo(pipe=None):
     def generate(prompt, typed, sketch, frames, seed, leader, use_pace, use_adapter, model, progress=gr.Progress()):  # noqa: B008 (Gradio finds progress by this default)
         import torch
 
-        from motion import KinematicSynchronizationAdapter, PaceController
-
         if not prompt or not prompt.strip():
             raise gr.Error("Describe what the two people do.")
         drawn = path_from_sketch(_sketch_layer(sketch))
@@ -116,8 +114,7 @@ def build_demo(pipe=None):
         try:
             out = pipeline(prompt, leader_trajectory=trajectory, leader=leader, num_frames=int(frames),
                            generator=torch.Generator().manual_seed(int(seed)),
-                           pace_controller=PaceController() if use_pace else None,
-                           adapter=KinematicSynchronizationAdapter() if use_adapter else None,
+                           use_pace_controller=bool(use_pace), use_adapter=bool(use_adapter),
                            output_dir=directory, callback_on_step_end=report_progress)
         except (ValueError, TypeError) as err:
             raise gr.Error(str(err)) from None

@@ -79,7 +79,6 @@ def _generate(args: argparse.Namespace) -> int:
 
     from generators.files import atomic_write_json
 
-    from .guidance import KinematicSynchronizationAdapter, PaceController
     from .pipeline import LeadFollowPipeline
 
     trajectories = {name: None if value is None else read_trajectory(value, f"--{name.replace('_', '-')}")
@@ -87,8 +86,7 @@ def _generate(args: argparse.Namespace) -> int:
     pipe = LeadFollowPipeline.from_pretrained(args.model)
     out = pipe(args.prompt, **trajectories, leader=args.leader, num_frames=args.frames, num_inference_steps=args.steps,
                guidance_scale=args.guidance_scale, generator=torch.Generator().manual_seed(args.seed),
-               pace_controller=None if args.no_pace_controller else PaceController(),
-               adapter=None if args.no_adapter else KinematicSynchronizationAdapter(),
+               use_pace_controller=not args.no_pace_controller, use_adapter=not args.no_adapter,
                output_dir=args.output, preview=not args.no_preview)
     report = {"prompt": args.prompt, "seed": args.seed, "model": args.model, **out.reports[0]}
     atomic_write_json(Path(args.output) / "report.json", report)

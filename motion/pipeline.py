@@ -33,8 +33,6 @@ from .trajectory import GroundPlacement, as_trajectory, per_frame_path
 
 EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded" / "prior"
 LEADER_CHOICES = ("random", "a", "b")
-DEFAULT_PACE_CONTROLLER = PaceController()
-DEFAULT_ADAPTER = KinematicSynchronizationAdapter()
 
 
 @dataclasses.dataclass
@@ -46,9 +44,12 @@ class MotionOutput(BaseOutput):
     files: list[dict[str, Path]]  # per sample, when output_dir was given: npz, bvh_a, bvh_b, preview
 
 
-def _pelvis_index(person: int) -> tuple[int, int]:
-    """Feature columns of a person's pelvis x and z in the (…, 2 * 262) layout."""
-    return person * FEATURE_DIM + POSITIONS.start, person * FEATURE_DIM + POSITIONS.start + 2
+def _guide_settings(settings: dict | None, name: str) -> dict:
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise TypeError(f"{name} settings must be a dict of keyword arguments, got {type(settings).__name__}")
+    return {key: tuple(value) if key == "window" else value for key, value in settings.items()}
 
 
 class LeadFollowPipeline(Pipeline):
@@ -63,15 +64,21 @@ class LeadFollowPipeline(Pipeline):
         num_inference_steps: int = 50,
         guidance_scale: float = 3.5,
         fps: float = 30.0,
+        pace_controller: dict | None = None,
+        adapter: dict | None = None,
     ) -> None:
+        """``pace_controller``/``adapter``: this model's default guide settings (keyword arguments of
+        :class:`PaceController` / :class:`KinematicSynchronizationAdapter`; None: their defaults)."""
         super().__init__()
         if not isinstance(denoiser, InterDenoiser):
             raise TypeError(f"denoiser must be a motion.models.InterDenoiser, got {type(denoiser).__name__}")
         if not isinstance(normalizer, FeatureNormalizer):
             raise TypeError(f"normalizer must be a motion.features.FeatureNormalizer, got {type(normalizer).__name__}")
         self.register_components(denoiser=denoiser, normalizer=normalizer)
+        pace = dataclasses.asdict(PaceController(**_guide_settings(pace_controller, "pace_controller")))
+        adapt = dataclasses.asdict(KinematicSynchronizationAdapter(**_guide_settings(adapter, "adapter")))
         self.register_to_config(text_encoder=text_encoder, num_inference_steps=num_inference_steps,
-                                guidance_scale=guidance_scale, fps=fps)
+                                guidance_scale=guidance_scale, fps=fps, pace_controller=pace, adapter=adapt)
         self.diffusion = GaussianDiffusion()
 
     def encode_prompt(self, prompts: list[str]) -> torch.Tensor:
@@ -137,8 +144,10 @@ class LeadFollowPipeline(Pipeline):
         guidance_scale: float | None = None,
         num_samples: int = 1,
         generator: GeneratorArg = None,
-        pace_controller: PaceController | None = DEFAULT_PACE_CONTROLLER,
-        adapter: KinematicSynchronizationAdapter | None = DEFAULT_ADAPTER,
+        pace_controller: PaceController | None = None,
+        adapter: KinematicSynchronizationAdapter | None = None,
+        use_pace_controller: bool = True,
+        use_adapter: bool = True,
         output_dir: str | Path | None = None,
         preview: bool = True,
         mesh_check: str | Path | None = None,
@@ -155,7 +164,8 @@ class LeadFollowPipeline(Pipeline):
                 ``generators.TrajectoryCondition`` with timing. None: no path control.
             follower_trajectory: optionally the follower's path too (needs ``leader_trajectory``).
             leader: "a" or "b" (which output person leads), or "random" (drawn per sample).
-            pace_controller, adapter: the two guides and their knobs; None switches one off.
+            pace_controller, adapter: the two guides and their knobs (None: the model's defaults, in
+                ``pipe.config``); ``use_pace_controller``/``use_adapter`` switch them off for ablation.
             mesh_check: also check penetration on meshes for the reports (``report["mesh"]``): "open"
                 (the shipped open body) or the path of an SMPL model file; every ``mesh_stride``-th frame.
             output_dir: when given, each sample is exported to ``output_dir/sample_i`` (one sample:
@@ -175,6 +185,10 @@ class LeadFollowPipeline(Pipeline):
                                   ("adapter", adapter, KinematicSynchronizationAdapter)):
             if guide is not None and not isinstance(guide, kind):
                 raise TypeError(f"{name} must be a {kind.__name__} or None, got {type(guide).__name__}")
+        pace_controller = (pace_controller or PaceController(**_guide_settings(self.config["pace_controller"], "pace_controller"))
+                           if use_pace_controller else None)
+        adapter = (adapter or KinematicSynchronizationAdapter(**_guide_settings(self.config["adapter"], "adapter"))
+                   if use_adapter else None)
         if isinstance(mesh_stride, bool) or not isinstance(mesh_stride, int) or mesh_stride < 1:
             raise ValueError(f"mesh_stride must be a positive int, got {mesh_stride!r}")
         if mesh_check is not None and mesh_check != "open" and not Path(mesh_check).is_file():

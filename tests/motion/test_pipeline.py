@@ -104,7 +104,7 @@ def test_adapter_pushes_an_overlapping_follower_out_and_keeps_its_bones():
 def test_leader_lands_on_the_world_path(pipe, leader):
     # guided to the last step, the leader's pelvis is on the path whatever the (random) prior does
     pace = PaceController(window=(0.0, 1.0), smoothness_weight=0.0, optimisation_steps=30)
-    out = pipe("two people walk", leader_trajectory=PATH, leader=leader, num_frames=20, pace_controller=pace, adapter=None,
+    out = pipe("two people walk", leader_trajectory=PATH, leader=leader, num_frames=20, pace_controller=pace, use_adapter=False,
                generator=torch.Generator().manual_seed(0))
     assert out.leaders == [leader] and out.reports[0]["leader"] == leader
     person = "ab".index(leader)
@@ -116,7 +116,7 @@ def test_leader_lands_on_the_world_path(pipe, leader):
 
 
 def test_guides_can_be_switched_off_and_random_leaders_vary(pipe):
-    out = pipe("two people dance", num_frames=12, num_samples=8, pace_controller=None, adapter=None,
+    out = pipe("two people dance", num_frames=12, num_samples=8, use_pace_controller=False, use_adapter=False,
                generator=torch.Generator().manual_seed(3))
     assert set(out.leaders) == {"a", "b"}
     assert all(r["guidance"]["pace_steps"] == 0 and r["guidance"]["adapter_steps"] == 0 for r in out.reports)
@@ -126,10 +126,10 @@ def test_guides_can_be_switched_off_and_random_leaders_vary(pipe):
 def test_per_frame_and_timed_trajectories(pipe):
     pace = PaceController(window=(0.0, 1.0), smoothness_weight=0.0, optimisation_steps=30)
     per_frame = np.stack([np.linspace(0, 1, 15), np.zeros(15)], -1) ** 2  # accelerating: its own timing
-    out = pipe("walk", leader_trajectory=per_frame, leader="a", num_frames=15, pace_controller=pace, adapter=None)
+    out = pipe("walk", leader_trajectory=per_frame, leader="a", num_frames=15, pace_controller=pace, use_adapter=False)
     np.testing.assert_allclose(out.motions[0, 0, :-1, 0, 0].numpy(), per_frame[:-1, 0], atol=0.01)
     timed = TrajectoryCondition([[0.0, 0.0], [1.0, 0.0]], times=[0.5, 1.0])  # waits half the clip
-    out = pipe("walk", leader_trajectory=timed, leader="a", num_frames=15, pace_controller=pace, adapter=None)
+    out = pipe("walk", leader_trajectory=timed, leader="a", num_frames=15, pace_controller=pace, use_adapter=False)
     assert float(out.motions[0, 0, :7, 0, 0].abs().max()) < 0.01
 
 
@@ -220,3 +220,18 @@ def test_reports_can_add_mesh_checks(pipe, tmp_path):
         assert 0.0 <= mesh["colliding_frame_rate"] <= 1.0
     with pytest.raises(ValueError, match="mesh_check"):
         pipe("walk", num_frames=12, mesh_check=tmp_path / "missing.pkl")
+
+
+def test_a_model_carries_its_guide_defaults(tmp_path):
+    pipe = LeadFollowPipeline(**tiny_components(), pace_controller={"window": [0.0, 0.7]}, adapter={"delta": 0.05})
+    pipe.save_pretrained(tmp_path / "model")
+    loaded = LeadFollowPipeline.from_pretrained(tmp_path / "model")
+    loaded.set_progress_bar_config(disable=True)
+    assert loaded.config["pace_controller"]["window"] == [0.0, 0.7] and loaded.config["adapter"]["delta"] == 0.05
+    # 4 DDIM steps sit at noise levels 0.75, 0.5, 0.25 and 0: the model's window takes three, the paper's one
+    out = loaded("walk", leader_trajectory=PATH, num_frames=20, use_adapter=False)
+    assert out.reports[0]["guidance"]["pace_steps"] == 3
+    out = loaded("walk", leader_trajectory=PATH, num_frames=20, use_adapter=False, pace_controller=PaceController())
+    assert out.reports[0]["guidance"]["pace_steps"] == 1
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        LeadFollowPipeline(**tiny_components(), pace_controller={"windows": [0.0, 0.7]})
