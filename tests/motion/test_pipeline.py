@@ -227,7 +227,7 @@ def test_a_model_carries_its_guide_defaults(tmp_path):
     pipe.save_pretrained(tmp_path / "model")
     loaded = LeadFollowPipeline.from_pretrained(tmp_path / "model")
     loaded.set_progress_bar_config(disable=True)
-    assert loaded.config["pace_controller"]["window"] == [0.0, 0.7] and loaded.config["adapter"]["delta"] == 0.05
+    assert list(loaded.config["pace_controller"]["window"]) == [0.0, 0.7] and loaded.config["adapter"]["delta"] == 0.05
     # 4 DDIM steps sit at noise levels 0.75, 0.5, 0.25 and 0: the model's window takes three, the paper's one
     out = loaded("walk", leader_trajectory=PATH, num_frames=20, use_adapter=False)
     assert out.reports[0]["guidance"]["pace_steps"] == 3
