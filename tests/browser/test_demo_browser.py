@@ -62,14 +62,16 @@ def test_motion_tab_generates_from_a_typed_and_a_drawn_path(browser, demo_server
     path = test_output_dir / "browser" / "motion-typed-path.png"
     page.screenshot(path=str(path), full_page=True)
 
+    page.get_by_role("button", name="Brush").click()  # the sketchpad draws once its brush is picked
     canvas = page.locator("canvas").first
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     assert box is not None, "no drawing canvas on the Motion tab"
-    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.8)
+    centre_x, centre_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(centre_x - 100, centre_y + 100)  # a diagonal stroke, lower left to upper right
     page.mouse.down()
     for step in range(1, 21):
-        page.mouse.move(box["x"] + box["width"] * (0.2 + 0.02 * step), box["y"] + box["height"] * (0.8 - 0.02 * step), steps=2)
+        page.mouse.move(centre_x - 100 + 10 * step, centre_y + 100 - 10 * step, steps=2)
     page.mouse.up()
     page.get_by_role("button", name="Generate motion").click()
     page.get_by_text('"drawn"').first.wait_for(timeout=120_000)
