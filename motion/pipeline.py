@@ -29,6 +29,7 @@ from .diffusion import GaussianDiffusion, classifier_free_guidance
 from .features import FEATURE_DIM, POSITIONS, VELOCITIES, FeatureNormalizer, features_to_motion
 from .guidance import KinematicSynchronizationAdapter, PaceController
 from .models import InterDenoiser
+from .skeleton import retarget_to_rest_skeleton
 from .trajectory import GroundPlacement, as_trajectory, per_frame_path
 
 EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded" / "prior"
@@ -152,6 +153,7 @@ class LeadFollowPipeline(Pipeline):
         preview: bool = True,
         mesh_check: str | Path | None = None,
         mesh_stride: int = 10,
+        project_to_skeleton: bool = True,
         callback_on_step_end: StepCallback | None = None,
         callback_on_step_end_tensor_inputs: Sequence[str] = ("motion",),
     ) -> MotionOutput:
@@ -166,6 +168,9 @@ class LeadFollowPipeline(Pipeline):
             leader: "a" or "b" (which output person leads), or "random" (drawn per sample).
             pace_controller, adapter: the two guides and their knobs (None: the model's defaults, in
                 ``pipe.config``); ``use_pace_controller``/``use_adapter`` switch them off for ablation.
+            project_to_skeleton: move each decoded person onto the SMPL mean skeleton by inverse
+                kinematics (the pelvis path is kept): bone lengths are then exact in every frame and
+                the npz joints equal the exported BVH; False returns the prior's joint positions as is.
             mesh_check: also check penetration on meshes for the reports (``report["mesh"]``): "open"
                 (the shipped open body) or the path of an SMPL model file; every ``mesh_stride``-th frame.
             output_dir: when given, each sample is exported to ``output_dir/sample_i`` (one sample:
@@ -257,6 +262,8 @@ class LeadFollowPipeline(Pipeline):
         motions = []
         for features_i, leader_i in zip(features, leaders, strict=True):
             people = [features_to_motion(features_i[:, person])[0] for person in (0, 1)]
+            if project_to_skeleton:
+                people = [retarget_to_rest_skeleton(person, root_scale=1.0)[0] for person in people]
             if leader_i == "b":
                 people.reverse()
             motions.append(placement.to_world(np.stack(people)))  # (2, frames, 22, 3)

@@ -235,3 +235,14 @@ def test_a_model_carries_its_guide_defaults(tmp_path):
     assert out.reports[0]["guidance"]["pace_steps"] == 1
     with pytest.raises(TypeError, match="unexpected keyword"):
         LeadFollowPipeline(**tiny_components(), pace_controller={"windows": [0.0, 0.7]})
+
+
+def test_outputs_have_the_rest_skeletons_bones_unless_asked_for_raw_joints(pipe):
+    from motion.skeleton import SMPL_REST_JOINTS, bone_lengths
+
+    kwargs = {"prompt": "walk", "leader_trajectory": PATH, "num_frames": 20, "generator": torch.Generator().manual_seed(0)}
+    projected = pipe(**kwargs).motions[0].numpy()
+    np.testing.assert_allclose(bone_lengths(projected), np.broadcast_to(bone_lengths(SMPL_REST_JOINTS), (2, 20, 21)), atol=1e-6)
+    raw = pipe(**{**kwargs, "generator": torch.Generator().manual_seed(0)}, project_to_skeleton=False).motions[0].numpy()
+    assert np.abs(bone_lengths(raw) - bone_lengths(SMPL_REST_JOINTS)).max() > 0.01  # the random prior's bones are not
+    np.testing.assert_allclose(projected[:, :, 0], raw[:, :, 0], atol=1e-9)  # the pelvis path is kept
