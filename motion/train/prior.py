@@ -27,7 +27,7 @@ from generators.files import atomic_write_json
 from ..diffusion import GaussianDiffusion
 from ..features import CONTACTS, FEATURE_DIM, POSITIONS, FeatureNormalizer
 from ..models import InterDenoiser
-from .data import MotionPairs, fit_normalizer
+from .data import LengthGroupedBatches, MotionPairs, fit_normalizer, trim_padding
 
 MODEL_SIZES = {
     "tiny": {"latent_dim": 64, "ff_size": 128, "num_layers": 2, "num_heads": 4},
@@ -126,8 +126,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
         model = InterDenoiser(**MODEL_SIZES[args.size], text_dim=features.shape[1])
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / max(args.warmup_steps, 1)))
-    loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True, drop_last=len(dataset) > args.batch_size,
-                                         generator=torch.Generator().manual_seed(args.seed))
+    batches = LengthGroupedBatches(dataset, args.batch_size, seed=args.seed, drop_last=len(dataset) > args.batch_size)
+    loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, collate_fn=trim_padding)
     model, optimizer, loader, schedule = accelerator.prepare(model, optimizer, loader, schedule)
     start_step = 0
     if resumed:
@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     step, last = start_step, {}
     model.train()
     while step < args.steps:
-        dataset.epoch = step  # a new crop and swap every pass, reproducible from the step
+        dataset.epoch = batches.epoch = step  # new crops, swaps and batches every pass, reproducible from the step
         for batch in loader:
             if step >= args.steps:
                 break

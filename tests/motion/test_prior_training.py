@@ -84,3 +84,20 @@ def test_the_loss_falls_when_the_prior_fits_one_batch(motion_data):
         optimizer.step()
         losses.append(float(terms["simple"]))
     assert np.mean(losses[-8:]) < 0.6 * np.mean(losses[:8])
+
+
+@needs_mocap()
+def test_length_grouped_batches_cover_every_window_once_and_trim_padding(motion_data):
+    from motion.train.data import LengthGroupedBatches, trim_padding, window_rows
+
+    dataset = MotionPairs(motion_data, "train", frames=80, normalizer=prior.fit_normalizer(motion_data))
+    sampler = LengthGroupedBatches(dataset, batch_size=2, seed=0)
+    first, second = list(sampler), list(sampler)
+    assert sorted(i for b in first for i in b) == list(range(len(dataset)))
+    assert first != second or len(first) == 1  # a new order each epoch
+    lengths = [window_rows(dataset, i) for i in range(len(dataset))]
+    for batch in first:  # neighbours in length: no window shares a batch with one it would have to wait for
+        others = [lengths[i] for i in range(len(dataset)) if i not in batch]
+        assert not any(min(lengths[i] for i in batch) < other < max(lengths[i] for i in batch) for other in others)
+    collated = trim_padding([dataset[i] for i in first[0]])
+    assert collated["motion"].shape[1] == collated["mask"].shape[1] == max(lengths[i] for i in first[0])
