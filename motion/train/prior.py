@@ -3,7 +3,9 @@
     python -m motion.train.prior --data DATA -o RUN --size small --steps 20000
     accelerate launch -m motion.train.prior --data DATA -o RUN --size intergen --text-encoder openai/clip-vit-large-patch14-336
 
-``DATA`` comes from ``ctrlgen motion data build``. The run writes ``RUN/normalizer.safetensors``,
+``DATA`` comes from ``ctrlgen motion data build``, or is InterHuman in InterGen's layout
+(``motions_processed/person1|person2/*.npy``, ``annots/*.txt``, ``train.txt``; InterGen's
+``global_mean.npy``/``global_std.npy`` are used when they sit next to it or one folder up). The run writes ``RUN/normalizer.safetensors``,
 ``RUN/checkpoint/`` (model, optimizer, ``state.json``) every ``--save-steps`` and ``RUN/final``
 (``denoiser/`` and ``normalizer.safetensors``);
 the same command resumes from the last checkpoint. The loss is InterGen's: the x0 error in
@@ -42,7 +44,7 @@ LOSS_WEIGHTS = {"simple": 1.0, "velocity": 30.0, "foot_contact": 30.0}
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m motion.train.prior", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", required=True, help="a dataset directory from `ctrlgen motion data build`")
+    parser.add_argument("--data", required=True, help="a dataset from `ctrlgen motion data build`, or InterHuman in InterGen's layout")
     parser.add_argument("-o", "--output-dir", required=True)
     parser.add_argument("--size", choices=sorted(MODEL_SIZES), default="small")
     parser.add_argument("--text-encoder", default="minilm", help="minilm (offline), or a CLIP model dir / hub id")

@@ -106,3 +106,50 @@ def test_length_grouped_batches_cover_every_window_once_and_trim_padding(motion_
         assert not any(min(lengths[i] for i in batch) < other < max(lengths[i] for i in batch) for other in others)
     collated = trim_padding([dataset[i] for i in first[0]])
     assert collated["motion"].shape[1] == collated["mask"].shape[1] == max(lengths[i] for i in first[0])
+
+
+def _write_interhuman(built, folder):
+    """The built CMU windows in InterGen's InterHuman layout (z-up, 62 joint slots, 6D rotations)."""
+    from motion.dataset import read_index
+    from motion.features import rotation_to_6d
+    from motion.train.data import INTERHUMAN_TO_Y_UP, load_window
+
+    rows = read_index(built, "train")
+    for person in ("person1", "person2"):
+        (folder / "motions_processed" / person).mkdir(parents=True)
+    (folder / "annots").mkdir()
+    for row in rows:
+        joints, rotations = load_window(built, row)
+        for index, person in enumerate(("person1", "person2")):
+            raw = np.zeros((joints.shape[0], 62 * 3 + 21 * 6 + 12))
+            raw[:, : 22 * 3] = (joints[:, index] @ INTERHUMAN_TO_Y_UP).reshape(len(joints), -1)  # y-up back to z-up
+            raw[:, 62 * 3 : 62 * 3 + 21 * 6] = rotation_to_6d(rotations[:, index, 1:]).reshape(len(joints), -1)
+            np.save(folder / "motions_processed" / person / f"{row['id']}.npy", raw.astype(np.float32))
+        (folder / "annots" / f"{row['id']}.txt").write_text("\n".join(row["captions"]) + "\n")
+    (folder / "train.txt").write_text("\n".join(r["id"] for r in rows[1:]) + "\n")
+    (folder / "ignore_list.txt").write_text(rows[0]["id"] + "\n")
+    return rows
+
+
+@needs_mocap()
+def test_interhuman_layout_reads_as_the_same_motion_and_trains(motion_data, tmp_path):
+    from motion.train.data import is_interhuman, load_window, read_rows
+
+    folder = tmp_path / "interhuman"
+    rows = _write_interhuman(motion_data, folder)
+    assert is_interhuman(folder) and not is_interhuman(motion_data)
+    loaded = read_rows(folder, "train")
+    assert [r["id"] for r in loaded] == [r["id"] for r in rows[1:]]  # the ignore list is honoured
+    for ours, theirs in zip(rows[1:], loaded, strict=True):
+        joints, rotations = load_window(motion_data, ours)
+        joints_ih, rotations_ih = load_window(folder, theirs)
+        np.testing.assert_allclose(joints_ih, joints, atol=1e-5)
+        np.testing.assert_allclose(rotations_ih[:, :, 1:], rotations[:, :, 1:], atol=1e-5)
+        assert theirs["captions"] == ours["captions"]
+    last = prior.main(["--data", str(folder), "-o", str(tmp_path / "run"), "--size", "tiny", "--frames", "40", "--batch-size", "2",
+                       "--steps", "2", "--save-steps", "2"])
+    assert last["step"] == 2 and np.isfinite(last["loss"])
+    # InterGen's own statistics win over fitting when they sit next to the data
+    np.save(folder / "global_mean.npy", np.full(262, 0.5, np.float32))
+    np.save(folder / "global_std.npy", np.full(262, 2.0, np.float32))
+    assert prior.fit_normalizer(folder).mean[0] == 0.5
