@@ -220,7 +220,7 @@ class LeadFollowPipeline(Pipeline):
         predict_x0 = classifier_free_guidance(self.denoiser, text, float(guidance_scale))
         timesteps = self.diffusion.timesteps(num_inference_steps)
         controlled = torch.ones(num_samples, rows, dtype=torch.bool, device=self.device)
-        counts = {"pace_steps": 0, "adapter_steps": 0, "adapter_colliding_frames": []}
+        pace_steps, adapter_frames = 0, [[] for _ in range(num_samples)]  # per sample: colliding frames at each adapter step
 
         # 4. Denoise, guiding the x0 prediction at each step
         prediction = sample
@@ -236,15 +236,15 @@ class LeadFollowPipeline(Pipeline):
                         shift = torch.zeros_like(positions[:, :, person])
                         shift[..., 0], shift[..., 2] = ground[..., None, 0], ground[..., None, 1]
                         guided = self._displace(guided, person, shift)
-                    counts["pace_steps"] += 1
+                    pace_steps += 1
                 if adapter is not None and adapter.active(noise_level):
                     positions = self._positions(guided)
                     colliding = adapter.colliding(positions[:, :, 0], positions[:, :, 1])
-                    counts["adapter_colliding_frames"].append(int(colliding.sum()))
+                    for frames, count in zip(adapter_frames, colliding.sum(1).tolist(), strict=True):
+                        frames.append(int(count))
                     if colliding.any():
                         shift = adapter.displacement(positions[:, :, 0], positions[:, :, 1], colliding)
                         guided = self._displace(guided, 1, shift)
-                        counts["adapter_steps"] += 1
                 alpha_bar = float(self.diffusion.alphas_cumprod[timestep])
                 sample = sample + alpha_bar**0.5 * (guided - prediction)  # keep the noise estimate, move x0
                 prediction = guided
@@ -271,8 +271,11 @@ class LeadFollowPipeline(Pipeline):
 
         # 6. Report and export
         seconds = time.perf_counter() - started
-        reports = [self._report(motion, leader_i, paths, fps, counts, seconds / num_samples)
-                   for motion, leader_i in zip(motions_array, leaders, strict=True)]
+        reports = []
+        for motion, leader_i, frames in zip(motions_array, leaders, adapter_frames, strict=True):
+            guidance = {"pace_steps": pace_steps, "adapter_steps": sum(count > 0 for count in frames),
+                        "adapter_colliding_frames": frames, "seconds": round(seconds / num_samples, 3)}
+            reports.append(self._report(motion, leader_i, paths, fps, guidance))
         if mesh_check is not None:
             for motion, report in zip(motions_array, reports, strict=True):
                 report["mesh"] = self._mesh_report(motion, mesh_check, fps, mesh_stride)
@@ -298,7 +301,7 @@ class LeadFollowPipeline(Pipeline):
         return mesh_report(MotionFile(joints, fps, poses, trans, None), mesh_check, stride=stride)
 
     @staticmethod
-    def _report(motion: np.ndarray, leader: str, paths: dict[str, np.ndarray], fps: float, counts: dict, seconds: float) -> dict:
+    def _report(motion: np.ndarray, leader: str, paths: dict[str, np.ndarray], fps: float, guidance: dict) -> dict:
         from .metrics import motion_report, trajectory_error
 
         report = motion_report(motion.transpose(1, 0, 2, 3), fps)
@@ -306,5 +309,5 @@ class LeadFollowPipeline(Pipeline):
         slots = {"leader_trajectory": "ab".index(leader), "follower_trajectory": 1 - "ab".index(leader)}
         for name, path in paths.items():
             report[name.replace("_trajectory", "_path")] = trajectory_error(motion[slots[name]], path)
-        report["guidance"] = {**counts, "seconds": round(seconds, 3)}
+        report["guidance"] = guidance
         return report

@@ -246,3 +246,10 @@ def test_outputs_have_the_rest_skeletons_bones_unless_asked_for_raw_joints(pipe)
     raw = pipe(**{**kwargs, "generator": torch.Generator().manual_seed(0)}, project_to_skeleton=False).motions[0].numpy()
     assert np.abs(bone_lengths(raw) - bone_lengths(SMPL_REST_JOINTS)).max() > 0.01  # the random prior's bones are not
     np.testing.assert_allclose(projected[:, :, 0], raw[:, :, 0], atol=1e-9)  # the pelvis path is kept
+
+
+def test_guidance_counts_are_per_sample(pipe):
+    out = pipe("walk", leader_trajectory=PATH, num_frames=16, num_samples=2, generator=[torch.Generator().manual_seed(s) for s in (0, 1)])
+    alone = pipe("walk", leader_trajectory=PATH, num_frames=16, generator=[torch.Generator().manual_seed(1)])
+    assert out.reports[1]["guidance"]["adapter_colliding_frames"] == alone.reports[0]["guidance"]["adapter_colliding_frames"]
+    assert all(len(r["guidance"]["adapter_colliding_frames"]) == 3 for r in out.reports)  # 4 steps, 3 at noise <= 0.7
