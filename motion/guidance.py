@@ -12,21 +12,23 @@ and into x_t (``x_t += sqrt(alpha_bar_t) (x0_new - x0)``: the noise estimate is 
 leader's root in x_t is overwritten with the noised target).
 
 **Kinematic Synchronization Adapter** (follower): checks the interaction domain with the
-capsule body (``motion.capsules``) and, only where the bodies collide, optimises per-joint
-displacements of the follower with
+capsule body (``motion.capsules``) and, only where the bodies collide, optimises a displacement
+of the follower (a ground-plane step of the whole body per frame plus a per-joint part) with
 
-    L = w_joint * sum max(0, delta - gap)^2           over every capsule pair of colliding frames
-      + w_orthogonal * cos^2(follower shift, leader velocity)
+    L = w_joint * sum_j max(0, joint_delta - |p_a(j) - p_b(j)|)^2    j: same-index joints (the paper's hinge)
+      + w_joint * sum_c max(0, delta - gap_c)^2                      c: each follower capsule
+      + w_orthogonal * (|shift| cos(shift, leader velocity))^2
       + w_distance * max(0, |root_a - root_b| - d_0 - max_separation_gain)^2
       + w_smooth * |shift[t+1] - shift[t]|^2 + w_bone * (bone length change)^2
 
-The paper's hinge measures joint-to-joint distances of same-index joints; here ``gap_c`` is the
-surface gap from follower capsule c to the nearest leader capsule, so a hand against a torso
-counts, and ``delta`` is the clearance demanded. One term per follower capsule (as the paper has
-one per joint) keeps the loss's curvature bounded, so plain gradient descent is stable; the
-cosine is weighted by the shift's length for the same reason (a bare cosine is singular at zero). The orthogonal term keeps the follower from escaping along the leader's
-direction of travel (sidestepping instead of copying or stalling keeps the interaction varied);
-the distance term is the paper's relative-distance constraint (the follower stays engaged).
+over the colliding frames (smoothness and bones over all). ``gap_c`` is the surface gap from
+follower capsule c to the nearest leader capsule, so a hand against a torso counts too; the
+same-index hinge gives a clear way out where capsule axes cross. One term per joint and per
+capsule keeps the curvature bounded, so plain gradient descent is stable (the whole-body step,
+which every term pushes, is capped per iteration); the cosine is weighted by the shift's length
+because a bare cosine is singular at zero. The orthogonal term keeps the follower from escaping
+along the leader's direction of travel (sidestepping keeps the interaction varied); the distance
+term is the paper's relative-distance constraint (the follower stays engaged).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ import torch
 
 from .capsules import capsule_contacts, capsule_gaps
 from .skeleton import PARENTS
+
+MAX_BODY_STEP = 0.05  # metres per optimisation step for the follower's whole-body step
 
 
 def _check_window(window: tuple[float, float], name: str) -> None:
@@ -85,12 +89,13 @@ class KinematicSynchronizationAdapter:
     window: tuple[float, float] = (0.0, 0.7)  # noise levels t/T at which it acts
     optimisation_steps: int = 10
     learning_rate: float = 0.05  # gradient descent; stable below about 2 / (8 * (joint + bone + smoothness weights))
-    delta: float = 0.02  # clearance (m) demanded between the two bodies' capsules on colliding frames
+    delta: float = 0.04  # clearance (m) demanded between the two bodies' capsules on colliding frames
+    joint_delta: float = 0.3  # distance (m) demanded between same-index joints on colliding frames (the paper's delta)
     joint_weight: float = 1.0
     orthogonal_weight: float = 0.1
     distance_weight: float = 1.0
     max_separation_gain: float = 0.3  # m the follower may move away from the leader before the distance term pulls back
-    smoothness_weight: float = 1.0
+    smoothness_weight: float = 0.2
     bone_weight: float = 1.0
 
     def __post_init__(self) -> None:
@@ -104,12 +109,16 @@ class KinematicSynchronizationAdapter:
     def active(self, noise_level: float) -> bool:
         return self.window[0] <= noise_level <= self.window[1]
 
-    def colliding(self, leader: torch.Tensor, follower: torch.Tensor) -> torch.Tensor:
-        """(B, T) frames where the capsule bodies overlap (the interaction-domain check)."""
-        with torch.no_grad():
-            return capsule_contacts(leader, follower, hands="forearm").depth > 0
+    def colliding(self, leader: torch.Tensor, follower: torch.Tensor, hands: str = "forearm") -> torch.Tensor:
+        """(B, T) frames where the capsule bodies overlap (the interaction-domain check).
 
-    def displacement(self, leader: torch.Tensor, follower: torch.Tensor, colliding: torch.Tensor) -> torch.Tensor:
+        ``hands``: see ``motion.capsules.capsule_segments``; "forearm" inside the denoising loop
+        (smooth, so a batch equals its samples drawn alone), "skinned" on the final motion (as reported).
+        """
+        with torch.no_grad():
+            return capsule_contacts(leader, follower, hands=hands).depth > 0
+
+    def displacement(self, leader: torch.Tensor, follower: torch.Tensor, colliding: torch.Tensor, hands: str = "forearm") -> torch.Tensor:
         """Per-joint shift (B, T, 22, 3) of the follower; ``leader``/``follower`` (B, T, 22, 3) metres."""
         leader, follower = leader.detach(), follower.detach()
         frames = colliding.nonzero(as_tuple=True)
@@ -121,12 +130,20 @@ class KinematicSynchronizationAdapter:
         bones = (follower[..., 1:, :] - follower[..., list(PARENTS[1:]), :]).norm(dim=-1)
         # Plain gradient descent rather than Adam: Adam's per-element normalisation turns rounding-level
         # gradients into full steps, so a sample would depend on what else is in its batch.
-        shift = torch.zeros_like(follower, requires_grad=True)
+        # The shift is a ground-plane step of the whole body per frame plus a per-joint part: the body
+        # term gathers the gradient of every joint, so a follower standing in the leader steps aside
+        # instead of bending out of the way joint by joint.
+        body = torch.zeros_like(follower[..., :1, :], requires_grad=True)
+        joints = torch.zeros_like(follower, requires_grad=True)
+        ground = follower.new_tensor([1.0, 0.0, 1.0])
         with torch.enable_grad():
             for _ in range(self.optimisation_steps):
+                shift = body * ground + joints
                 moved = follower + shift
-                nearest = capsule_gaps(leader[frames], moved[frames], hands="forearm").amin(dim=-2)  # each follower capsule to the leader
+                nearest = capsule_gaps(leader[frames], moved[frames], hands=hands).amin(dim=-2)  # each follower capsule to the leader
                 loss = self.joint_weight * (torch.relu(self.delta - nearest) ** 2).sum()
+                apart = (leader[frames] - moved[frames]).norm(dim=-1)
+                loss = loss + self.joint_weight * (torch.relu(self.joint_delta - apart) ** 2).sum()
                 body_shift = shift[frames][..., [0, 2]].mean(-2)
                 along = (body_shift * direction).sum(-1)  # = |shift| cos(shift, leader velocity): smooth at zero shift
                 loss = loss + self.orthogonal_weight * (along**2).sum()
@@ -135,6 +152,11 @@ class KinematicSynchronizationAdapter:
                 loss = loss + self.smoothness_weight * ((shift[:, 1:] - shift[:, :-1]) ** 2).sum()
                 new_bones = (moved[..., 1:, :] - moved[..., list(PARENTS[1:]), :]).norm(dim=-1)
                 loss = loss + self.bone_weight * ((new_bones - bones) ** 2).sum()
-                (gradient,) = torch.autograd.grad(loss, shift)
-                shift = (shift - self.learning_rate * gradient).detach().requires_grad_(True)
-        return shift.detach()
+                body_gradient, joint_gradient = torch.autograd.grad(loss, (body, joints))
+                # every follower capsule pushes the body: cap its step (per frame) so the sum stays stable
+                step = self.learning_rate * body_gradient
+                step = step * (MAX_BODY_STEP / step.norm(dim=-1, keepdim=True).clamp_min(MAX_BODY_STEP))
+                body = (body - step).detach().requires_grad_(True)
+                joints = (joints - self.learning_rate * joint_gradient).detach().requires_grad_(True)
+        shift = (body * ground + joints).detach()
+        return torch.where(torch.isfinite(shift), shift, torch.zeros_like(shift))

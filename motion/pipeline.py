@@ -259,11 +259,16 @@ class LeadFollowPipeline(Pipeline):
 
         # 5. Decode to joints, put the leader in its slot, move to the world frame
         features = self.normalizer.denormalize(prediction.reshape(num_samples, rows, 2, FEATURE_DIM)).double().cpu().numpy()
-        motions = []
+        motions, final_frames = [], []
         for features_i, leader_i in zip(features, leaders, strict=True):
             people = [features_to_motion(features_i[:, person])[0] for person in (0, 1)]
             if project_to_skeleton:
                 people = [retarget_to_rest_skeleton(person, root_scale=1.0)[0] for person in people]
+            if adapter is not None and adapter.active(0.0):
+                # the clean motion is the last step of the adapter's window: adapt the follower on the
+                # body that is returned (after the skeleton projection, which can bring limbs closer)
+                people[1], counts = self._adapt_final(adapter, people[0], people[1], project_to_skeleton)
+                final_frames.append(counts)
             if leader_i == "b":
                 people.reverse()
             motions.append(placement.to_world(np.stack(people)))  # (2, frames, 22, 3)
@@ -272,9 +277,11 @@ class LeadFollowPipeline(Pipeline):
         # 6. Report and export
         seconds = time.perf_counter() - started
         reports = []
-        for motion, leader_i, frames in zip(motions_array, leaders, adapter_frames, strict=True):
+        for index, (motion, leader_i, frames) in enumerate(zip(motions_array, leaders, adapter_frames, strict=True)):
             guidance = {"pace_steps": pace_steps, "adapter_steps": sum(count > 0 for count in frames),
                         "adapter_colliding_frames": frames, "seconds": round(seconds / num_samples, 3)}
+            if final_frames:
+                guidance["adapter_final_colliding_frames"] = final_frames[index]
             reports.append(self._report(motion, leader_i, paths, fps, guidance))
         if mesh_check is not None:
             for motion, report in zip(motions_array, reports, strict=True):
@@ -287,6 +294,28 @@ class LeadFollowPipeline(Pipeline):
                 directory = Path(output_dir) if num_samples == 1 else Path(output_dir) / f"sample_{i}"
                 files.append(export_motion(directory, motion.transpose(1, 0, 2, 3), fps, preview=preview))
         return MotionOutput(motions=torch.from_numpy(motions_array).float(), reports=reports, leaders=leaders, fps=fps, files=files)
+
+    FINAL_ADAPTER_PASSES = 3
+
+    @staticmethod
+    def _adapt_final(adapter: KinematicSynchronizationAdapter, leader: np.ndarray, follower: np.ndarray,
+                     project: bool) -> tuple[np.ndarray, list[int]]:
+        """The follower (frames, 22, 3) adapted on the decoded motion, up to FINAL_ADAPTER_PASSES times
+        while frames still collide; returns it and the colliding-frame count before each pass.
+
+        One sample at a time, so the check can use the skinned hands of the reports."""
+        lead = torch.as_tensor(leader, dtype=torch.float32)[None]
+        counts = []
+        for _ in range(LeadFollowPipeline.FINAL_ADAPTER_PASSES):
+            follow = torch.as_tensor(follower, dtype=torch.float32)[None]
+            colliding = adapter.colliding(lead, follow, hands="skinned")
+            counts.append(int(colliding.sum()))
+            if not colliding.any():
+                break
+            follower = (follow + adapter.displacement(lead, follow, colliding, hands="skinned"))[0].double().numpy()
+            if project:
+                follower = retarget_to_rest_skeleton(follower, root_scale=1.0)[0]
+        return follower, counts
 
     @staticmethod
     def _mesh_report(motion: np.ndarray, mesh_check: str | Path, fps: float, stride: int) -> dict:
