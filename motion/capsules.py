@@ -51,7 +51,13 @@ _HANDS = [index for index, (_, _, end, _) in enumerate(CAPSULES) if end is not N
 HAND_STYLES = ("skinned", "forearm")
 
 
-def capsule_segments(joints: torch.Tensor, hands: str = "skinned") -> tuple[torch.Tensor, torch.Tensor]:
+def elbow_rotations(joints: torch.Tensor) -> torch.Tensor:
+    """World rotations (..., 22, 3, 3) with the elbows' filled in: what ``hands="skinned"`` turns the hands by."""
+    with torch.no_grad():
+        return world_rotations_from_joints(joints.detach(), only=(18, 19))
+
+
+def capsule_segments(joints: torch.Tensor, hands: str = "skinned", rotations: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(start, end) points (..., 25, 3) of every capsule of ``joints`` (..., 22, 3).
 
     A hand runs from the wrist to where the hand's middle sits. ``hands="skinned"``: its rest
@@ -59,14 +65,14 @@ def capsule_segments(joints: torch.Tensor, hands: str = "skinned") -> tuple[torc
     skinned mesh does; held constant for gradients, which reach the hand through the wrist).
     ``hands="forearm"``: the same length straight along the forearm, a smooth function of the
     joints (the twist of a straight arm is ill-conditioned, so guidance steps use this one).
+    ``rotations``: ``elbow_rotations`` computed earlier, to reuse them while the joints move a little.
     """
     if hands not in HAND_STYLES:
         raise ValueError(f"hands must be one of {HAND_STYLES}, got {hands!r}")
     starts = joints[..., _STARTS, :]
     ends = joints[..., _ENDS, :]
     if hands == "skinned":
-        with torch.no_grad():
-            world = world_rotations_from_joints(joints.detach(), only=(18, 19))  # the elbows
+        world = elbow_rotations(joints) if rotations is None else rotations
     for index, (wrist, elbow, offset) in zip(_HANDS, ((20, 18, HAND_OFFSETS[0]), (21, 19, HAND_OFFSETS[1])), strict=True):
         if hands == "skinned":
             tip = joints[..., wrist, :] + (world[..., elbow, :, :] @ joints.new_tensor(offset)[:, None])[..., 0]

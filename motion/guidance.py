@@ -6,10 +6,11 @@ denormalises, calls them, and writes their displacements back into x0 and x_t).
 **Pace Controller** (leader): only in the middle of denoising, while the noise level t/T lies in
 ``window`` (the paper's 0.3T..0.7T: early steps are too noisy to steer, late ones should be left
 to the prior to restore foot contact and balance). It finds the ground-plane displacement of the
-leader's whole body per frame that minimises the pelvis trajectory MSE (plus a little
-acceleration smoothness) by gradient descent, and the pipeline writes the moved leader into x0
-and into x_t (``x_t += sqrt(alpha_bar_t) (x0_new - x0)``: the noise estimate is kept, so the
-leader's root in x_t is overwritten with the noised target).
+leader's whole body per frame that minimises the pelvis trajectory MSE (optionally with a
+penalty on its acceleration) by gradient descent, and the pipeline writes the moved leader into
+x0 and into x_t (``x_t += sqrt(alpha_bar_t) (x0_new - x0)``: the noise estimate is kept, so the
+leader's root in x_t is overwritten with the noised target). A model whose prior cannot hold a
+path on its own through the late steps (the small embedded one) widens the window down to 0.
 
 **Kinematic Synchronization Adapter** (follower): checks the interaction domain with the
 capsule body (``motion.capsules``) and, only where the bodies collide, optimises a displacement
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .capsules import capsule_contacts, capsule_gaps
+from .capsules import capsule_contacts, capsule_radii, capsule_segments, elbow_rotations, segment_distances
 from .skeleton import PARENTS
 
 MAX_BODY_STEP = 0.05  # metres per optimisation step for the follower's whole-body step
@@ -56,7 +57,7 @@ class PaceController:
     window: tuple[float, float] = (0.3, 0.7)  # noise levels t/T at which it acts
     optimisation_steps: int = 10
     learning_rate: float = 0.5  # gradient descent on a quadratic; < 2 / (1 + 16 * smoothness_weight) converges
-    smoothness_weight: float = 0.1  # on the displacement's second difference over time
+    smoothness_weight: float = 0.0  # on the displacement's second difference over time (0: exact MSE, as the paper)
 
     def __post_init__(self) -> None:
         _check_window(self.window, "PaceController")
@@ -136,11 +137,17 @@ class KinematicSynchronizationAdapter:
         body = torch.zeros_like(follower[..., :1, :], requires_grad=True)
         joints = torch.zeros_like(follower, requires_grad=True)
         ground = follower.new_tensor([1.0, 0.0, 1.0])
+        # The leader's capsules stay put and the follower's hands keep their turn during the optimisation
+        lead_start, lead_end = capsule_segments(leader[frames], hands)
+        turns = elbow_rotations(follower[frames]) if hands == "skinned" else None
+        radii = capsule_radii(dtype=follower.dtype, device=follower.device)
         with torch.enable_grad():
             for _ in range(self.optimisation_steps):
                 shift = body * ground + joints
                 moved = follower + shift
-                nearest = capsule_gaps(leader[frames], moved[frames], hands=hands).amin(dim=-2)  # each follower capsule to the leader
+                start, end = capsule_segments(moved[frames], hands, turns)
+                gaps = segment_distances(lead_start, lead_end, start, end) - (radii[:, None] + radii[None, :])
+                nearest = gaps.amin(dim=-2)  # each follower capsule to the leader
                 loss = self.joint_weight * (torch.relu(self.delta - nearest) ** 2).sum()
                 apart = (leader[frames] - moved[frames]).norm(dim=-1)
                 loss = loss + self.joint_weight * (torch.relu(self.joint_delta - apart) ** 2).sum()

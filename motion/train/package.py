@@ -1,6 +1,7 @@
 """Turn a prior training run into a ``LeadFollowPipeline`` directory (what ``from_pretrained`` loads).
 
-    python -m motion.train.package RUN -o DIR [--steps 20] [--guidance-scale 2.5] [--pace-window 0.0 0.7] [--card-notes NOTES.md]
+    python -m motion.train.package RUN -o DIR [--steps 20] [--guidance-scale 2.5] [--pace-window 0.0 0.7] [--adapter-window 0.0 0.3]
+        [--adapter-steps 5] [--card-notes NOTES.md]
 
 Takes ``RUN/final`` when training finished, else the last checkpoint, and records the sampling
 defaults (DDIM steps, classifier-free guidance) chosen for the model in ``pipeline.json``.
@@ -19,7 +20,7 @@ from ..pipeline import LeadFollowPipeline
 
 
 def package_run(run: str | Path, output: str | Path, num_inference_steps: int = 50, guidance_scale: float = 3.5,
-                pace_controller: dict | None = None) -> Path:
+                pace_controller: dict | None = None, adapter: dict | None = None, max_len: int | None = None) -> Path:
     run = Path(run)
     final, checkpoint = run / "final", run / "checkpoint"
     if (final / "denoiser").is_dir():
@@ -28,13 +29,17 @@ def package_run(run: str | Path, output: str | Path, num_inference_steps: int = 
         denoiser_dir, training = checkpoint / "model", {}
     else:
         raise FileNotFoundError(f"{run} holds neither final/denoiser nor a checkpoint; train with python -m motion.train.prior")
+    denoiser = InterDenoiser.from_pretrained(denoiser_dir).eval()
+    if max_len is not None and max_len != denoiser.config["max_len"]:
+        denoiser = _with_max_len(denoiser, max_len)
     pipe = LeadFollowPipeline(
-        denoiser=InterDenoiser.from_pretrained(denoiser_dir).eval(),
+        denoiser=denoiser,
         normalizer=FeatureNormalizer.load(run / "normalizer.safetensors"),
         text_encoder=training.get("text_encoder", "minilm"),
         num_inference_steps=num_inference_steps,
         guidance_scale=guidance_scale,
         pace_controller=pace_controller,
+        adapter=adapter,
     )
     return pipe.save_pretrained(output)
 
@@ -84,6 +89,14 @@ def write_card(run: str | Path, pipeline_dir: str | Path, notes: str = "") -> Pa
     return path
 
 
+def _with_max_len(denoiser: InterDenoiser, max_len: int) -> InterDenoiser:
+    """The same weights with a shorter positional table (frames beyond ``max_len`` - 1 become an error)."""
+    shorter = InterDenoiser(**{**denoiser.config, "max_len": max_len}).eval()
+    state = {k: v[:max_len] if k.endswith("pe") else v for k, v in denoiser.state_dict().items()}
+    shorter.load_state_dict(state, strict=True)
+    return shorter
+
+
 def main(argv: Sequence[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(prog="python -m motion.train.package", description=__doc__.split("\n\n")[0])
     parser.add_argument("run", help="a directory written by python -m motion.train.prior")
@@ -92,10 +105,16 @@ def main(argv: Sequence[str] | None = None) -> Path:
     parser.add_argument("--guidance-scale", type=float, default=3.5, help="default classifier-free guidance scale")
     parser.add_argument("--pace-window", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                         help="the Pace Controller's noise-level window for this model (default: the paper's 0.3 0.7)")
+    parser.add_argument("--adapter-window", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                        help="the follower adapter's noise-level window for this model (default 0.0 0.7)")
+    parser.add_argument("--adapter-steps", type=int, default=None, help="the adapter's optimisation steps per denoising step")
+    parser.add_argument("--max-len", type=int, default=None, help="cut the positional table to this many rows (smaller file)")
     parser.add_argument("--card-notes", default=None, metavar="FILE.md", help="also write MODEL_CARD.md, ending with this file")
     args = parser.parse_args(argv)
     pace = None if args.pace_window is None else {"window": tuple(args.pace_window)}
-    path = package_run(args.run, args.output, args.steps, args.guidance_scale, pace)
+    adapter = {**({} if args.adapter_window is None else {"window": tuple(args.adapter_window)}),
+               **({} if args.adapter_steps is None else {"optimisation_steps": args.adapter_steps})}
+    path = package_run(args.run, args.output, args.steps, args.guidance_scale, pace, adapter or None, args.max_len)
     if args.card_notes is not None:
         write_card(args.run, path, Path(args.card_notes).read_text())
     print(f"wrote {path}")

@@ -59,13 +59,14 @@ def test_training_runs_checkpoints_and_resumes(motion_data, tmp_path):
 
     # the run packages into a pipeline that from_pretrained loads and samples
     (tmp_path / "notes.md").write_text("## Measured\n\nnothing yet")
-    package.main([str(run), "-o", str(tmp_path / "pipe"), "--steps", "3", "--guidance-scale", "2", "--pace-window", "0.1", "0.7",
+    package.main([str(run), "-o", str(tmp_path / "pipe"), "--steps", "3", "--guidance-scale", "2", "--pace-window", "0.1", "0.7", "--max-len", "1000",
                   "--card-notes", str(tmp_path / "notes.md")])
     card = (tmp_path / "pipe" / "MODEL_CARD.md").read_text()
     assert "| 5 |" in card and "mocap.cs.cmu.edu" in card and card.rstrip().endswith("nothing yet")
     pipe = LeadFollowPipeline.from_pretrained(tmp_path / "pipe")
     assert pipe.config["num_inference_steps"] == 3 and pipe.config["guidance_scale"] == 2.0
-    assert list(pipe.config["pace_controller"]["window"]) == [0.1, 0.7]
+    assert list(pipe.config["pace_controller"]["window"]) == [0.1, 0.7] and pipe.denoiser.config["max_len"] == 1000
+    torch.testing.assert_close(pipe.denoiser.sequence_pos_encoder.pe, model.sequence_pos_encoder.pe[:1000])
     pipe.set_progress_bar_config(disable=True)
     out = pipe("two people dance", leader_trajectory=[[0, 0], [1, 0]], num_frames=20, generator=torch.Generator().manual_seed(0))
     assert out.motions.shape == (1, 2, 20, 22, 3) and torch.isfinite(out.motions).all()
