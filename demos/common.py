@@ -13,3 +13,19 @@ def unavailable_tab(title: str, what: str, pipe) -> object:
     with gr.Blocks() as block:
         gr.Markdown(f"## {title}\n\n{what}\n\n*This generator is not part of this build yet.*", elem_classes=["ctrlgen-unavailable"])
     return block
+
+
+def pipeline_loader(pipe, load_class):
+    """``load(model)``: ``pipe`` when the app was given one, else ``load_class().from_pretrained(model)``,
+    loaded once per model name, progress bars off. ``load_class`` imports lazily so tabs build fast."""
+    loaded: dict[str, object] = {}
+
+    def load(model: str):
+        if pipe is not None:
+            return pipe
+        if model not in loaded:
+            loaded[model] = load_class().from_pretrained(model)
+            loaded[model].set_progress_bar_config(disable=True)
+        return loaded[model]
+
+    return load

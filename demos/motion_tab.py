@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .app import _import_gradio
+from .common import pipeline_loader
 
 CANVAS_PIXELS = 400
 CANVAS_METRES = 8.0  # the sketch covers 8 m x 8 m of floor, +x to the right and +z up the page
@@ -73,17 +74,13 @@ def _sketch_layer(sketch):
 
 def build_demo(pipe=None):
     gr = _import_gradio()
-    pipelines: dict[str, object] = {}
 
-    def load(model: str):
-        if pipe is not None:
-            return pipe
-        if model not in pipelines:
-            from motion import LeadFollowPipeline
+    def pipeline_class():
+        from motion import LeadFollowPipeline
 
-            pipelines[model] = LeadFollowPipeline.from_pretrained(model)
-            pipelines[model].set_progress_bar_config(disable=True)
-        return pipelines[model]
+        return LeadFollowPipeline
+
+    load = pipeline_loader(pipe, pipeline_class)
 
     def generate(prompt, typed, sketch, frames, seed, leader, use_pace, use_adapter, model, progress=gr.Progress()):  # noqa: B008 (Gradio finds progress by this default)
         import torch

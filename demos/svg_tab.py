@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from .app import _import_gradio
+from .common import pipeline_loader
 
 EXAMPLE_BROKEN = (
     'Here is your icon:\n```svg\n<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200">'
@@ -16,17 +17,13 @@ EXAMPLE_BROKEN = (
 
 def build_demo(pipe=None):
     gr = _import_gradio()
-    pipelines: dict[str, object] = {}
 
-    def load(model: str):
-        if pipe is not None:
-            return pipe
-        if model not in pipelines:
-            from svg import SVGPipeline
+    def pipeline_class():
+        from svg import SVGPipeline
 
-            pipelines[model] = SVGPipeline.from_pretrained(model)
-            pipelines[model].set_progress_bar_config(disable=True)
-        return pipelines[model]
+        return SVGPipeline
+
+    load = pipeline_loader(pipe, pipeline_class)
 
     def generate(prompt, num_samples, seed, model):
         import torch

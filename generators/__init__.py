@@ -41,6 +41,7 @@ _EXPORTS = {
     "Job": "tasks",
     "BatchTask": "tasks",
     "register_task": "tasks",
+    "split_options": "tasks",
     "read_manifest": "batch",
     "run_batch": "batch",
     "BatchSummary": "batch",
@@ -88,6 +89,7 @@ __all__ = [
     "register_task",
     "resolve_pretrained",
     "run_batch",
+    "split_options",
 ]
 
 if TYPE_CHECKING:
@@ -111,7 +113,7 @@ if TYPE_CHECKING:
         list_rewards,
         register_reward,
     )
-    from .tasks import BatchTask, Job, register_task
+    from .tasks import BatchTask, Job, register_task, split_options
     from .text_encoders import (
         CLIPTextEncoder,
         MiniLMTextEncoder,

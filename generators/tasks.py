@@ -47,6 +47,17 @@ class BatchTask:
     description: str = ""
 
 
+def split_options(job: Job, allowed: frozenset[str], default_model: str = "embedded") -> tuple[str, dict[str, Any]]:
+    """``(model, pipeline keyword arguments)`` of a job: ``model`` is taken out, anything else not in
+    ``allowed`` is a ValueError naming the task's options."""
+    options = dict(job.options)
+    model = options.pop("model", default_model)
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ValueError(f"unknown {job.task} options {unknown}; allowed: {sorted(allowed | {'model'})}")
+    return model, options
+
+
 _registered: dict[str, BatchTask] = {}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from generators.tasks import BatchTask, Job
+from generators import BatchTask, Job, split_options
 
 CALL_OPTIONS = frozenset({"leader_trajectory", "follower_trajectory", "leader", "num_frames", "num_inference_steps",
                           "guidance_scale", "num_samples", "preview"})
@@ -28,11 +28,7 @@ def _pipeline(model: str):
 def run_motion_job(job: Job, out_dir: Path) -> dict:
     import torch
 
-    options = dict(job.options)
-    model = options.pop("model", "embedded")
-    unknown = sorted(set(options) - CALL_OPTIONS)
-    if unknown:
-        raise ValueError(f"unknown motion options {unknown}; allowed: {sorted(CALL_OPTIONS | {'model'})}")
+    model, options = split_options(job, CALL_OPTIONS)
     out = _pipeline(model)(job.prompt, generator=torch.Generator().manual_seed(job.seed), output_dir=out_dir, **options)
     return {"model": model, "leaders": out.leaders, "reports": out.reports}
 

@@ -10,7 +10,7 @@ import functools
 import io
 from pathlib import Path
 
-from generators.tasks import BatchTask, Job
+from generators import BatchTask, Job, split_options
 
 CALL_OPTIONS = frozenset({"num_samples", "prompt_format", "max_new_tokens", "temperature", "top_p", "image_size"})
 
@@ -27,11 +27,7 @@ def _pipeline(model: str):
 def run_svg_job(job: Job, out_dir: Path) -> dict:
     import torch
 
-    options = dict(job.options)
-    model = options.pop("model", "embedded")
-    unknown = sorted(set(options) - CALL_OPTIONS)
-    if unknown:
-        raise ValueError(f"unknown svg options {unknown}; allowed: {sorted(CALL_OPTIONS | {'model'})}")
+    model, options = split_options(job, CALL_OPTIONS)
     out = _pipeline(model)(job.prompt, generator=torch.Generator().manual_seed(job.seed), **options)
     for index, (svg_text, image) in enumerate(zip(out.svgs, out.images, strict=True)):
         (out_dir / f"{index}.svg").write_text(svg_text)
