@@ -101,8 +101,8 @@ class KinematicSynchronizationAdapter:
 
     def __post_init__(self) -> None:
         _check_window(self.window, "KinematicSynchronizationAdapter")
-        if self.optimisation_steps < 1 or self.learning_rate <= 0 or self.delta < 0:
-            raise ValueError("KinematicSynchronizationAdapter needs optimisation_steps >= 1, learning_rate > 0 and delta >= 0")
+        if self.optimisation_steps < 1 or self.learning_rate <= 0 or self.delta < 0 or self.joint_delta < 0:
+            raise ValueError("KinematicSynchronizationAdapter needs optimisation_steps >= 1, learning_rate > 0, delta >= 0 and joint_delta >= 0")
         weights = (self.joint_weight, self.orthogonal_weight, self.distance_weight, self.smoothness_weight, self.bone_weight)
         if min(weights) < 0 or self.max_separation_gain < 0:
             raise ValueError("KinematicSynchronizationAdapter weights and max_separation_gain must be >= 0")

@@ -162,6 +162,8 @@ def test_guide_knobs_are_checked():
         PaceController(window=(0.8, 0.2))
     with pytest.raises(ValueError, match="optimisation_steps"):
         KinematicSynchronizationAdapter(optimisation_steps=0)
+    with pytest.raises(ValueError, match="joint_delta"):
+        KinematicSynchronizationAdapter(joint_delta=-0.1)
 
 
 def test_exports_the_files_of_part_one(pipe, tmp_path):
