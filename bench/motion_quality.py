@@ -13,7 +13,8 @@ configuration runs the same cases with the same seeds:
 
 It prints the leader's path error at the controlled frames (every frame), capsule collisions,
 the same frames checked on meshes (the shipped open body, every ``--mesh-stride``-th frame),
-foot skating, and the median wall time per clip, with ratios against the unguided run, then the
+foot skating, jerk (a guide that tears the prior's motion apart shows here first), and the median
+wall time per clip, with ratios against the unguided run, then the
 issue's targets. Published anchors, for scale: trajectory error 1.08 cm (TLControl, one person),
 3.38 cm (OmniControl), 14.4 cm (GMD); InterGen 1.6 s per clip on a GPU, Leader-Follower +4 s.
 Asserts nothing.
@@ -116,6 +117,7 @@ def summarise(results: list[dict]) -> dict:
         "depth": float(np.mean([r["penetration_max_m"] for r in reports])),
         "depth_worst": float(np.max([r["penetration_max_m"] for r in reports])),
         "skating": float(np.mean([(r["person_a"]["foot_skating_ratio"] + r["person_b"]["foot_skating_ratio"]) / 2 for r in reports])),
+        "jerk": float(np.mean([(r["person_a"]["jerk_mps3"] + r["person_b"]["jerk_mps3"]) / 2 for r in reports])),
         "seconds": statistics.median(r["seconds"] for r in results),
     }
 
@@ -141,7 +143,8 @@ def main() -> None:
                "pace only": {"use_adapter": False},
                "lead-follow": {}}
     if tuple(pipe.config["pace_controller"]["window"]) != PAPER_WINDOW:  # this model's window differs: show the paper's too
-        configs["lead-follow, paper window"] = {"pace_controller": PaceController(window=PAPER_WINDOW)}
+        paper = {**pipe.config["pace_controller"], "window": PAPER_WINDOW}
+        configs["lead-follow, paper window"] = {"pace_controller": PaceController(**paper)}
     summary, raw = {}, {}
     for name, guides in configs.items():
         raw[name] = run(pipe, cases, args.frames, **guides)
@@ -155,14 +158,15 @@ def main() -> None:
           f"guidance scale {pipe.config['guidance_scale']}, model {args.model}, torch threads {torch.get_num_threads()}")
     print(f"Pace Controller {pipe.config['pace_controller']}\nadapter {pipe.config['adapter']}\n")
     print("| method | leader error mean (cm) | max (cm) | off > 50 cm | colliding frames | max penetration, mean/worst (cm) "
-          "| mesh colliding | mesh depth (cm) | foot skating | s/clip (median) | time vs unguided |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| mesh colliding | mesh depth (cm) | foot skating | jerk (m/s^3) | s/clip (median) | time vs unguided |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     base = summary["unguided"]
     for name, s in summary.items():
         mesh = s.get("mesh")
         mesh_cells = f"{mesh['colliding']:.1%} | {mesh['depth'] * 100:.1f}" if mesh else "– | –"
         print(f"| {name} | {s['error_mean'] * 100:.1f} | {s['error_max'] * 100:.1f} | {s['fail']:.0%} | {s['colliding']:.1%} | "
-              f"{s['depth'] * 100:.1f} / {s['depth_worst'] * 100:.1f} | {mesh_cells} | {s['skating']:.1%} | {s['seconds']:.2f} | "
+              f"{s['depth'] * 100:.1f} / {s['depth_worst'] * 100:.1f} | {mesh_cells} | {s['skating']:.1%} | "
+              f"{s['jerk']:.0f} ({s['jerk'] / base['jerk']:.2f}x) | {s['seconds']:.2f} | "
               f"{s['seconds'] / base['seconds']:.2f}x |")
 
     full, ablation = summary["lead-follow"], summary["pace only"]

@@ -76,13 +76,30 @@ def test_ground_placement_round_trip_and_heading():
 def test_pace_controller_converges_to_the_path():
     pelvis = torch.zeros(1, 20, 2)
     target = torch.stack([torch.linspace(0, 1, 20), torch.linspace(0, 2, 20)], -1)[None]
-    shift = PaceController(smoothness_weight=0.0, optimisation_steps=20).displacement(pelvis, target, torch.ones(1, 20, dtype=torch.bool))
+    shift = PaceController(smoothness_weight=0.0).displacement(pelvis, target, torch.ones(1, 20, dtype=torch.bool))
     torch.testing.assert_close(pelvis + shift, target, atol=1e-5, rtol=0)
     # uncontrolled frames are not pulled
     controlled = torch.zeros(1, 20, dtype=torch.bool)
     controlled[:, :10] = True
     shift = PaceController(smoothness_weight=0.0).displacement(pelvis, target, controlled)
-    assert float(shift[:, 10:].abs().max()) == 0.0
+    assert float(shift[:, 10:].abs().max()) < 1e-6
+
+
+def test_pace_controller_imposes_the_course_and_leaves_the_sway():
+    # a pelvis that sways every few frames around a slow drift off the path: the smooth shift removes
+    # the drift (the path's course) and leaves the sway, instead of writing it negated into every joint
+    frames = torch.arange(300, dtype=torch.float64)
+    drift = torch.stack([0.5 * torch.sin(2 * torch.pi * frames / 300), 0.01 * frames], -1)
+    sway = 0.03 * torch.sin(2 * torch.pi * frames / 4)[:, None] * torch.tensor([1.0, 0.0], dtype=torch.float64)
+    target = torch.zeros(1, 300, 2, dtype=torch.float64)
+    pelvis = (drift + sway)[None]
+    shift = PaceController(smoothness_weight=400.0).displacement(pelvis, target, torch.ones(1, 300, dtype=torch.bool))
+    residual = pelvis + shift - target
+    torch.testing.assert_close(residual[0, 20:-20], sway[20:-20], atol=0.01, rtol=0)  # the sway survives, the drift is gone
+    jitter = shift[0, 2:] - 2 * shift[0, 1:-1] + shift[0, :-2]
+    assert float(jitter.abs().max()) < 1e-3  # the shift itself is smooth
+    exact = PaceController(smoothness_weight=0.0).displacement(pelvis, target, torch.ones(1, 300, dtype=torch.bool))
+    torch.testing.assert_close(pelvis + exact, target, atol=1e-6, rtol=0)
 
 
 def test_adapter_pushes_an_overlapping_follower_out_and_keeps_its_bones():
@@ -106,7 +123,7 @@ def test_adapter_pushes_an_overlapping_follower_out_and_keeps_its_bones():
 @pytest.mark.parametrize("leader", ["a", "b"])
 def test_leader_lands_on_the_world_path(pipe, leader):
     # guided to the last step, the leader's pelvis is on the path whatever the (random) prior does
-    pace = PaceController(window=(0.0, 1.0), smoothness_weight=0.0, optimisation_steps=30)
+    pace = PaceController(window=(0.0, 1.0), smoothness_weight=0.0)
     out = pipe("two people walk", leader_trajectory=PATH, leader=leader, num_frames=20, pace_controller=pace, use_adapter=False,
                generator=torch.Generator().manual_seed(0))
     assert out.leaders == [leader] and out.reports[0]["leader"] == leader
@@ -127,7 +144,7 @@ def test_guides_can_be_switched_off_and_random_leaders_vary(pipe):
 
 
 def test_per_frame_and_timed_trajectories(pipe):
-    pace = PaceController(window=(0.0, 1.0), smoothness_weight=0.0, optimisation_steps=30)
+    pace = PaceController(window=(0.0, 1.0), smoothness_weight=0.0)
     per_frame = np.stack([np.linspace(0, 1, 15), np.zeros(15)], -1) ** 2  # accelerating: its own timing
     out = pipe("walk", leader_trajectory=per_frame, leader="a", num_frames=15, pace_controller=pace, use_adapter=False)
     np.testing.assert_allclose(out.motions[0, 0, :-1, 0, 0].numpy(), per_frame[:-1, 0], atol=0.01)
@@ -160,6 +177,8 @@ def test_bad_input_is_named(pipe, kwargs, error, match):
 def test_guide_knobs_are_checked():
     with pytest.raises(ValueError, match="window"):
         PaceController(window=(0.8, 0.2))
+    with pytest.raises(ValueError, match="smoothness_weight"):
+        PaceController(smoothness_weight=float("nan"))
     with pytest.raises(ValueError, match="optimisation_steps"):
         KinematicSynchronizationAdapter(optimisation_steps=0)
     with pytest.raises(ValueError, match="joint_delta"):
