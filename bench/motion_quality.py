@@ -178,7 +178,7 @@ def main() -> None:
         ("max penetration with adapter <= half without", full["depth"] <= 0.5 * ablation["depth"],
          f"{full['depth'] * 100:.1f} vs {ablation['depth'] * 100:.1f} cm"),
         ("foot skating <= unguided + 10%", full["skating"] <= base["skating"] * 1.1, f"{full['skating']:.1%} vs {base['skating']:.1%}"),
-        ("median 300-frame clip with guidance <= 2 s", full["seconds"] <= 2.0, f"{full['seconds']:.2f} s (unguided {base['seconds']:.2f} s)"),
+        (f"median {args.frames}-frame clip with guidance <= 2 s", full["seconds"] <= 2.0, f"{full['seconds']:.2f} s (unguided {base['seconds']:.2f} s)"),
     ]
     if "mesh" in full:
         targets.insert(4, ("mesh: colliding frames and depth with adapter <= half without",

@@ -13,7 +13,7 @@ from pathlib import Path
 from generators import BatchTask, Job, split_options
 
 CALL_OPTIONS = frozenset({"leader_trajectory", "follower_trajectory", "leader", "num_frames", "num_inference_steps",
-                          "guidance_scale", "num_samples", "preview"})
+                          "guidance_scale", "num_samples", "preview", "use_pace_controller", "use_adapter"})
 
 
 @functools.lru_cache(maxsize=2)

@@ -221,14 +221,18 @@ def test_motion_batch_jobs_write_their_files(tmp_path):
     LeadFollowPipeline(**tiny_components()).save_pretrained(tmp_path / "model")
     options = {"model": str(tmp_path / "model"), "leader_trajectory": PATH, "num_frames": 20, "preview": False}
     lines = [{"task": "motion", "prompt": "two people walk", "seed": seed, "id": f"walk{seed}", "options": options} for seed in (0, 1)]
+    lines.append({"task": "motion", "prompt": "two people walk", "seed": 0, "id": "ablation",
+                  "options": {**options, "use_pace_controller": False, "use_adapter": False}})
     lines.append({"task": "motion", "prompt": "x", "seed": 0, "id": "bad", "options": {"frames": 3}})
     manifest = tmp_path / "jobs.jsonl"
     manifest.write_text("".join(json.dumps(line) + "\n" for line in lines))
     summary = run_batch(manifest, tmp_path / "out", workers=1, progress=False)
-    assert (summary.succeeded, summary.failed) == (2, 1)
-    for job in ("walk0", "walk1"):
+    assert (summary.succeeded, summary.failed) == (3, 1)
+    for job in ("walk0", "walk1", "ablation"):
         with np.load(tmp_path / "out" / job / "motion.npz") as saved:
             assert saved["joints"].shape == (20, 2, 22, 3)
+    ablation = json.loads((tmp_path / "out" / "ablation" / "job.json").read_text())
+    assert '"pace_steps": 0' in json.dumps(ablation) and '"adapter_steps": 0' in json.dumps(ablation)
     sidecar = json.loads((tmp_path / "out" / "bad" / "job.json").read_text())
     assert "unknown motion options ['frames']" in json.dumps(sidecar)
 
