@@ -1,24 +1,34 @@
 """Mask-free, reasoning-guided image editing (after SmartFreeEdit, arXiv 2504.12704).
 
-Built so far: the edit plan and its JSON schema, the embedded instruction planner, and the
-generated flat-design scenes used by the tests and the benchmark. The pipeline lands next.
+``EditPipeline`` plans an instruction (``EditPlan``), finds the instances it means, edits there
+with the embedded classical executors and composites the result so that every pixel outside the
+feathered edit band is the input's. Scenes for tests and benchmarks come from ``editing.scenes``.
 """
 
+from .instances import Instance, segment
+from .pipeline import EditOutput, EditPipeline
 from .plan import CATEGORIES, PLAN_SCHEMA, EditPlan, PlanError, Relation, TargetQuery, plan_errors
 from .planner import EmbeddedPlanner
+from .reasoner import Resolution, resolve
 from .scenes import Scene, SceneObject, compose, random_scene
 
 __all__ = [
     "CATEGORIES",
     "PLAN_SCHEMA",
+    "EditOutput",
+    "EditPipeline",
     "EditPlan",
     "EmbeddedPlanner",
+    "Instance",
     "PlanError",
     "Relation",
+    "Resolution",
     "Scene",
     "SceneObject",
     "TargetQuery",
     "compose",
     "plan_errors",
     "random_scene",
+    "resolve",
+    "segment",
 ]
