@@ -119,12 +119,14 @@ def _paste(out: np.ndarray, pixels: np.ndarray, ys: np.ndarray, xs: np.ndarray) 
     return written
 
 
-def move(image: np.ndarray, mask: np.ndarray, shift: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, str]:
-    """The object under ``mask`` moved by ``shift`` = (dx, dy) whole pixels; returns (image, changed, fill method)."""
-    out, method = fill_hole(image, mask)
+def move(image: np.ndarray, mask: np.ndarray, shift: tuple[int, int], hole: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+    """The object under ``mask`` moved by ``shift`` = (dx, dy) whole pixels (``hole``: what to fill,
+    default ``mask``); returns (image, changed region, fill method)."""
+    hole = mask if hole is None else hole
+    out, method = fill_hole(image, hole)
     ys, xs = np.nonzero(mask)
     written = _paste(out, image[ys, xs], ys + shift[1], xs + shift[0])
-    return out, mask | written, method
+    return out, hole | written, method
 
 
 def resize(image: np.ndarray, mask: np.ndarray, scale: float, hole: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, str]:

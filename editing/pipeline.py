@@ -242,7 +242,7 @@ class EditPipeline(Pipeline):
             return edited, target, "lab shift" if plan.color else f"adjust ({plan.adjustment})"
         if category == "move":
             shift = (round(plan.offset[0] * width), round(plan.offset[1] * height))
-            edited, region, method = move(pixels, hole, shift)
+            edited, region, method = move(pixels, target, shift, hole)
             return edited, region, f"cut, fill ({method}), paste at {shift}"
         if category == "resize":
             edited, region, method = resize(pixels, target, plan.scale, hole)

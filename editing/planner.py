@@ -195,29 +195,29 @@ class EmbeddedPlanner:
                         rationale=f"'{instruction}' adds {asset}" + (f", placed {_where(target)}" if _where(target) else ""))
 
     def _resize(self, text: str, instruction: str) -> EditPlan | None:
-        scale, phrase = None, text
-        percent = re.search(r"\b(?:to|by) (\d+(?:\.\d+)?)%", text)
-        factor = re.search(r"\bby (?:a factor of )?(\d+(?:\.\d+)?)(?:x| times)?\b", text)
-        if re.match(r"^(?:make|scale|resize|enlarge|shrink|grow|double|halve|increase|reduce)\b", text) is None:
+        match = re.match(r"^(?P<verb>make|scale|resize|enlarge|shrink|grow|double|halve|increase|reduce)"
+                         r"(?: the size of| size of)? (?P<target>.+?)(?P<how>(?: (?:much|slightly|a bit|a little))? (?:bigger|larger|smaller|tinier)"
+                         r"| twice as (?:big|large)| half as big| half the size| (?:to|by) (?:a factor of )?\d+(?:\.\d+)?(?: ?%|x| times)?)?$", text)
+        if match is None:
             return None
-        if re.search(r"\b(twice as (big|large)|double)\b", text):
+        verb, how = match.group("verb"), (match.group("how") or "").strip()
+        percent = re.search(r"(\d+(?:\.\d+)?) ?%", how)
+        number = re.search(r"(\d+(?:\.\d+)?)", how)
+        if verb == "double" or how.startswith("twice"):
             scale = 2.0
-        elif re.search(r"\b(half (as big|the size)|halve)\b", text):
+        elif verb == "halve" or how.startswith("half"):
             scale = 0.5
         elif percent:
             scale = float(percent.group(1)) / 100
-        elif factor and re.match(r"^(scale|resize|enlarge|grow)", text):
-            scale = float(factor.group(1))
-        elif re.search(r"\b(bigger|larger|enlarge|grow|increase the size)\b", text):
-            scale = 2.0 if re.search(r"\bmuch\b", text) else 1.2 if re.search(r"\b(slightly|a bit|a little)\b", text) else 1.5
-        elif re.search(r"\b(smaller|shrink|tinier|reduce the size)\b", text):
-            scale = 0.5 if re.search(r"\bmuch\b", text) else 0.8 if re.search(r"\b(slightly|a bit|a little)\b", text) else 2 / 3
-        if scale is None:
-            return None
-        phrase = re.sub(r"^(make|scale|resize|enlarge|shrink|grow|double|halve|increase|reduce)( the size of| size of)? ", "", text)
-        phrase = re.sub(r"\b(much |slightly |a bit |a little )?(bigger|larger|smaller|tinier)\b.*$|\b(twice as (big|large)|half as big|half the size)\b.*$"
-                        r"|\b(to|by) (a factor of )?\d.*$", "", phrase).strip()
-        target = self._query(phrase)
+        elif number:
+            scale = float(number.group(1))
+        elif re.search(r"(bigger|larger)$", how) or (verb in ("enlarge", "grow") and not how):
+            scale = 2.0 if how.startswith("much") else 1.2 if re.match(r"(slightly|a bit|a little)", how) else 1.5
+        elif re.search(r"(smaller|tinier)$", how) or (verb == "shrink" and not how):
+            scale = 0.5 if how.startswith("much") else 0.8 if re.match(r"(slightly|a bit|a little)", how) else 2 / 3
+        else:
+            return None  # "make the circle blue" is not a resize
+        target = self._query(match.group("target"))
         return EditPlan("resize", target, prompt=target.description, scale=round(scale, 4), spatial_relation=_relation_text(target),
                         rationale=f"'{instruction}': {target.description} is scaled by {scale:.2f} about its centre")
 
