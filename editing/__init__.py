@@ -11,6 +11,7 @@ from .plan import CATEGORIES, PLAN_SCHEMA, EditPlan, PlanError, Relation, Target
 from .planner import EmbeddedPlanner
 from .reasoner import Resolution, resolve
 from .scenes import Scene, SceneObject, compose, random_scene
+from .session import EditSession
 
 __all__ = [
     "CATEGORIES",
@@ -18,6 +19,7 @@ __all__ = [
     "EditOutput",
     "EditPipeline",
     "EditPlan",
+    "EditSession",
     "EmbeddedPlanner",
     "Instance",
     "PlanError",

@@ -119,18 +119,21 @@ def _paste(out: np.ndarray, pixels: np.ndarray, ys: np.ndarray, xs: np.ndarray) 
     return written
 
 
-def move(image: np.ndarray, mask: np.ndarray, shift: tuple[int, int], hole: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+def move(image: np.ndarray, mask: np.ndarray, shift: tuple[int, int],
+         hole: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, str, np.ndarray]:
     """The object under ``mask`` moved by ``shift`` = (dx, dy) whole pixels (``hole``: what to fill,
-    default ``mask``); returns (image, changed region, fill method)."""
+    default ``mask``); returns (image, changed region, fill method, the object's new mask)."""
     hole = mask if hole is None else hole
     out, method = fill_hole(image, hole)
     ys, xs = np.nonzero(mask)
     written = _paste(out, image[ys, xs], ys + shift[1], xs + shift[0])
-    return out, hole | written, method
+    return out, hole | written, method, written
 
 
-def resize(image: np.ndarray, mask: np.ndarray, scale: float, hole: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, str]:
-    """The object under ``mask`` scaled by ``scale`` about its centroid (``hole``: what to fill, default ``mask``).
+def resize(image: np.ndarray, mask: np.ndarray, scale: float,
+           hole: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, str, np.ndarray]:
+    """The object under ``mask`` scaled by ``scale`` about its centroid (``hole``: what to fill, default
+    ``mask``); returns (image, changed region, fill method, the object's new mask).
 
     Flat-colour objects are scaled by nearest neighbour, so they keep their exact colours."""
     import cv2
@@ -149,7 +152,7 @@ def resize(image: np.ndarray, mask: np.ndarray, scale: float, hole: np.ndarray |
     top, left = round(cy - (cy - y0) * scale), round(cx - (cx - x0) * scale)
     py, px = np.nonzero(scaled_mask)
     written = _paste(out, scaled[py, px], py + top, px + left)
-    return out, hole | written, method
+    return out, hole | written, method, written
 
 
 def replace_background(image: np.ndarray, subjects: np.ndarray, color: str) -> tuple[np.ndarray, np.ndarray]:

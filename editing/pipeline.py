@@ -42,6 +42,7 @@ class EditOutput(BaseOutput):
     masks: list[np.ndarray]  # (H, W) bool, the edited region (before feathering)
     plans: list[EditPlan]
     reports: list[dict[str, Any]]
+    targets: list[np.ndarray | None]  # where the target is after the edit (None: removed, or no target)
 
 
 def load_image(image: Any, name: str = "image") -> np.ndarray:
@@ -161,10 +162,11 @@ class EditPipeline(Pipeline):
 
         # 4. Edit and composite, once per sample
         generators = generator if isinstance(generator, list) else [generator] * num_samples
-        images, masks, reports = [], [], []
+        images, masks, reports, placed_targets = [], [], [], []
         for index, sample_generator in enumerate(generators):
+            placed = None
             if found:
-                edited, region, method = self._execute(pixels, plan, target, instances, scale, sample_generator)
+                edited, region, method, placed = self._execute(pixels, plan, target, instances, scale, sample_generator)
                 dilation, feather = (0, 0) if plan.category in ("background", "global") else (self.config["dilation"], self.config["feather"])
                 weights = edit_weights(region, dilation, feather)
                 result = composite(pixels, edited, weights)
@@ -189,6 +191,7 @@ class EditPipeline(Pipeline):
             images.append(result)
             masks.append(region)
             reports.append(report)
+            placed_targets.append(placed)
 
         bar.close()
 
@@ -200,7 +203,7 @@ class EditPipeline(Pipeline):
             for index, (result, region, report) in enumerate(zip(pil_images, masks, reports, strict=True)):
                 directory = Path(output_dir) if num_samples == 1 else Path(output_dir) / f"sample_{index}"
                 write_edit(directory, result, region, plan, report)
-        return EditOutput(images=pil_images, masks=masks, plans=[plan] * num_samples, reports=reports)
+        return EditOutput(images=pil_images, masks=masks, plans=[plan] * num_samples, reports=reports, targets=placed_targets)
 
     def _instances(self, pixels: np.ndarray) -> tuple[list[Instance], float]:
         """Instances of a copy no larger than ANALYSIS_SIDE, and that copy's scale."""
@@ -227,34 +230,34 @@ class EditPipeline(Pipeline):
         return self._full_size(mask, size)
 
     def _execute(self, pixels: np.ndarray, plan: EditPlan, target: np.ndarray | None, instances: list[Instance], scale: float,
-                 generator) -> tuple[np.ndarray, np.ndarray, str]:
-        """(edited image, changed region, method) of one embedded edit at full size."""
+                 generator) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None]:
+        """(edited image, changed region, method, where the target is now) of one embedded edit at full size."""
         height, width = pixels.shape[:2]
         hole = None if target is None else dilate(target, self.config["dilation"])
         category = plan.category
         if category == "remove":
             edited, method = fill_hole(pixels, hole)
-            return edited, hole, f"fill ({method})"
+            return edited, hole, f"fill ({method})", None
         if category == "recolor":
             edited = recolor(pixels, target, plan.color) if plan.color else adjust(pixels, plan.adjustment, target)
             if plan.color and plan.adjustment:
                 edited = adjust(edited, plan.adjustment, target)
-            return edited, target, "lab shift" if plan.color else f"adjust ({plan.adjustment})"
+            return edited, target, "lab shift" if plan.color else f"adjust ({plan.adjustment})", target
         if category == "move":
             shift = (round(plan.offset[0] * width), round(plan.offset[1] * height))
-            edited, region, method = move(pixels, target, shift, hole)
-            return edited, region, f"cut, fill ({method}), paste at {shift}"
+            edited, region, method, placed = move(pixels, target, shift, hole)
+            return edited, region, f"cut, fill ({method}), paste at {shift}", placed
         if category == "resize":
-            edited, region, method = resize(pixels, target, plan.scale, hole)
-            return edited, region, f"cut, fill ({method}), scale {plan.scale}"
+            edited, region, method, placed = resize(pixels, target, plan.scale, hole)
+            return edited, region, f"cut, fill ({method}), scale {plan.scale}", placed
         if category == "background":
             subjects = np.zeros((height, width), dtype=bool)
             for inst in instances:
                 subjects |= self._full_size(inst.mask, (width, height))
             edited, region = replace_background(pixels, subjects, plan.color or "white")
-            return edited, region, "flat background"
+            return edited, region, "flat background", None
         if category == "global":
-            return adjust(pixels, plan.adjustment), np.ones((height, width), dtype=bool), f"adjust ({plan.adjustment})"
+            return adjust(pixels, plan.adjustment), np.ones((height, width), dtype=bool), f"adjust ({plan.adjustment})", None
         if category == "replace":
             filled, _ = fill_hole(pixels, hole)
             ys, xs = np.nonzero(target)
@@ -262,13 +265,13 @@ class EditPipeline(Pipeline):
             color = plan.target.color if plan.target and plan.target.color else None
             color = _asset_color(plan.asset) or color or _mean_color(pixels, target)
             edited, drawn, how = draw_asset(filled, plan.asset, (xs.mean(), ys.mean()), radius, color, generator)
-            return edited, hole | drawn, f"fill, {how}"
+            return edited, hole | drawn, f"fill, {how}", drawn
         if category == "add":
             center, radius = _placement(plan, instances, scale, (width, height))
             if center is None:
-                return pixels.copy(), np.zeros((height, width), dtype=bool), "no anchor for the new object"
+                return pixels.copy(), np.zeros((height, width), dtype=bool), "no anchor for the new object", None
             edited, drawn, how = draw_asset(pixels, plan.asset, center, radius, _asset_color(plan.asset), generator)
-            return edited, drawn, how
+            return edited, drawn, how, drawn
         raise ValueError(f"unknown category {category!r}")
 
 

@@ -361,7 +361,7 @@ class EmbeddedPlanner:
         words = [w for w in re.findall(r"[a-z]+", text)
                  if w not in {"the", "a", "an", "all", "every", "each", "of", "one", "ones", "that", "which", "is", "are", "and", "both",
                               "this", "these", "those", "shape", "shapes", "object", "objects", "thing", "things", *NUMBERS, *SIZE_WORDS,
-                              "new", "another", "other", "colored", "side", "corner", "image", "picture", "some"}]
+                              "new", "another", "other", "colored", "side", "corner", "image", "picture", "some", "it", "them", "same"}]
         if words:
             noun = self._noun(_singular(words[-1]))
         if any(w in ANY_OBJECT for w in re.findall(r"[a-z]+", text)) and not words:

@@ -177,3 +177,25 @@ def test_cli_and_batch(tmp_path):
     summary = run_batch(manifest, tmp_path / "out", workers=1, progress=False)
     assert (summary.succeeded, summary.failed) == (1, 1)
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out" / "star" / "edited.png")), edited)
+
+
+def test_sessions_chain_turns_reuse_the_last_object_and_undo(pipe):
+    from editing import EditSession
+
+    s = scene()
+    session = EditSession(pipe, s.image)
+    with pytest.raises(ValueError, match="refers to the previous edit's object"):
+        session.edit("move it left")
+    session.edit("make the yellow star red")
+    moved = session.edit("move it down by 10%")  # "it": the star, now red
+    star = s.objects[3]
+    ys, xs = np.nonzero(star.mask)
+    now = session.image
+    assert (now[ys + 24, xs] == (220, 40, 40)).all()  # 10% of 240 px, in our red
+    assert moved.reports[0]["reasoning"] == ["the previous edit's object"]
+    assert session.history == ["make the yellow star red", "move it down by 10%"]
+    np.testing.assert_array_equal(session.undo(), session.turns[0].image)
+    session.undo()
+    np.testing.assert_array_equal(session.image, s.image)
+    with pytest.raises(ValueError, match="nothing to undo"):
+        session.undo()
