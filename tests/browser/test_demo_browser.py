@@ -1,4 +1,8 @@
-"""Click through the demo in headless Chromium and keep screenshots."""
+"""Click through the demo in headless Chromium and keep screenshots.
+
+Pages are awaited to "load", not "networkidle": the Edit tab keeps per-session state, so Gradio
+holds a heartbeat stream open to the (loopback) server for as long as the page is open.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ def test_demo_tabs_in_a_real_browser(browser, demo_server, test_output_dir):
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
 
-    page.goto(demo_server, wait_until="networkidle", timeout=60_000)
+    page.goto(demo_server, wait_until="load", timeout=60_000)
     page.get_by_role("tab", name="SVG").wait_for(timeout=30_000)
     for label, heading in TABS.items():
         page.get_by_role("tab", name=label).click()
@@ -33,7 +37,7 @@ def test_demo_tabs_in_a_real_browser(browser, demo_server, test_output_dir):
 
 def test_svg_tab_checks_and_repairs_in_a_real_browser(browser, demo_server, test_output_dir):
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
-    page.goto(demo_server, wait_until="networkidle", timeout=60_000)
+    page.goto(demo_server, wait_until="load", timeout=60_000)
     page.get_by_role("tab", name="SVG").click()
     page.get_by_role("button", name="Check and repair").click()
     repaired = page.get_by_label("Repaired SVG")
@@ -51,7 +55,7 @@ def test_motion_tab_generates_from_a_typed_and_a_drawn_path(browser, demo_server
     page = browser.new_page(viewport={"width": 1280, "height": 1600})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(demo_server, wait_until="networkidle", timeout=60_000)
+    page.goto(demo_server, wait_until="load", timeout=60_000)
     page.get_by_role("tab", name="Motion").click()
     page.get_by_role("heading", name="Two-person motion").wait_for(state="visible", timeout=15_000)
     page.get_by_label("Leader path: [x, z] waypoints in metres (JSON)").fill("[[0, 0], [1, 0.5], [2, 2]]")
@@ -76,5 +80,30 @@ def test_motion_tab_generates_from_a_typed_and_a_drawn_path(browser, demo_server
     page.get_by_role("button", name="Generate motion").click()
     page.get_by_text('"drawn"').first.wait_for(timeout=120_000)
     page.screenshot(path=str(test_output_dir / "browser" / "motion-drawn-path.png"), full_page=True)
+    assert not errors, errors
+    page.close()
+
+
+def test_edit_tab_plans_edits_and_undoes_in_a_real_browser(browser, demo_server, test_output_dir):
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(demo_server, wait_until="load", timeout=60_000)
+    page.get_by_role("tab", name="Edit").click()
+    page.get_by_role("heading", name="Mask-free editing").wait_for(state="visible", timeout=15_000)
+    page.get_by_label("Instruction").fill("make all red circles blue")
+    page.get_by_role("button", name="Edit", exact=True).click()
+    page.get_by_text('"recolor"').first.wait_for(timeout=120_000)
+    page.get_by_text("1 edit(s) in this session").wait_for(timeout=15_000)
+    page.get_by_text("becomes blue, keeping its shading").first.wait_for(timeout=15_000)  # found both circles
+    page.get_by_text('"outside_band_exact"').first.wait_for(timeout=15_000)
+    page.screenshot(path=str(test_output_dir / "browser" / "edit-recolor.png"), full_page=True)
+    page.get_by_label("Instruction").fill("remove the dog")
+    page.get_by_role("button", name="Edit", exact=True).click()
+    page.get_by_text("the image is unchanged").first.wait_for(timeout=60_000)
+    page.get_by_text("2 edit(s) in this session").wait_for(timeout=15_000)
+    page.get_by_role("button", name="Undo").click()
+    page.get_by_text("1 edit(s) in this session").wait_for(timeout=15_000)
+    page.screenshot(path=str(test_output_dir / "browser" / "edit-undo.png"), full_page=True)
     assert not errors, errors
     page.close()

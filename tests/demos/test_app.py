@@ -22,6 +22,18 @@ def test_each_tab_builds_alone():
         assert isinstance(module.build_demo(), gr.Blocks)
 
 
+def test_edit_tab_examples_and_overlay():
+    for name in (edit_tab.EXAMPLE_SCENE, *edit_tab.PHOTOS):
+        image = edit_tab.example_image(name)
+        assert image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8
+    image = edit_tab.example_image(edit_tab.EXAMPLE_SCENE)
+    mask = np.zeros(image.shape[:2], dtype=bool)
+    mask[100:140, 60:120] = True
+    shown = edit_tab.overlay(image, mask)
+    assert (shown[~mask] <= image[~mask]).all() and (shown[120, 90] == image[120, 90]).all()
+    assert edit_tab.overlay(image, None) is image
+
+
 def test_app_has_one_tab_per_generator():
     assert tab_labels(build_app().get_config_file()) == ["SVG", "Motion", "Edit"]
 
