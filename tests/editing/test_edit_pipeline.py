@@ -199,3 +199,21 @@ def test_sessions_chain_turns_reuse_the_last_object_and_undo(pipe):
     np.testing.assert_array_equal(session.image, s.image)
     with pytest.raises(ValueError, match="nothing to undo"):
         session.undo()
+
+
+def test_a_flat_design_saved_as_jpeg_is_still_read_as_shapes(pipe):
+    import io
+
+    from PIL import Image
+
+    s = scene()
+    buffer = io.BytesIO()
+    Image.fromarray(s.image).save(buffer, format="JPEG", quality=85)
+    lossy = np.asarray(Image.open(buffer).convert("RGB"))
+    found = {(inst.shape, inst.color_name) for inst in segment(lossy)}
+    assert {("circle", "red"), ("square", "blue"), ("star", "yellow"), ("triangle", "green")} <= found
+    out = pipe(lossy, "remove the yellow star")
+    star = s.objects[3].mask
+    assert out.masks[0][star].mean() > 0.97 and out.reports[0]["outside_band_exact"]
+    keep = outside_band(out)
+    np.testing.assert_array_equal(np.asarray(out.images[0])[keep], lossy[keep])
