@@ -175,11 +175,6 @@ def make_case(skill: str, rng: np.random.Generator, size: int):
 SKILLS = ("colour", "left-right", "relative size", "mirror", "relation", "ordinal", "multiple", "counting", "absent")
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)) if a.size else 0.0
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases-per-skill", type=int, default=25)
@@ -191,6 +186,7 @@ def main() -> None:
 
     from editing import EditPipeline, compose, resolve, segment
     from editing.composite import dilate, edit_weights
+    from editing.metrics import psnr
 
     pipe = EditPipeline.from_pretrained("embedded")
     pipe.set_progress_bar_config(disable=True)

@@ -53,6 +53,28 @@ def save_tiny_clip_text_model(directory: Path, max_length: int = 16, projection_
     return directory
 
 
+def save_tiny_clip_model(directory: Path) -> Path:
+    """A random two-tower CLIP (32-px images) with its processor, saved like a hub checkpoint."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    vocab = byte_level_vocab()
+    config = CLIPConfig(
+        text_config={"vocab_size": len(vocab), "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1,
+                     "num_attention_heads": 4, "max_position_embeddings": 16, "bos_token_id": vocab["<|startoftext|>"],
+                     "eos_token_id": vocab["<|endoftext|>"], "pad_token_id": vocab["<|endoftext|>"]},
+        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1, "num_attention_heads": 4,
+                       "image_size": 32, "patch_size": 8},
+        projection_dim=24,
+    )
+    torch.manual_seed(0)
+    CLIPModel(config).save_pretrained(directory)
+    processor = CLIPProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
+                              tokenizer=clip_tokenizer(16))
+    processor.save_pretrained(directory)
+    return directory
+
+
 def char_tokenizer(alphabet: str):
     """A character-level fast tokenizer built offline with the tokenizers library."""
     from tokenizers import Tokenizer, decoders, models

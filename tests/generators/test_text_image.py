@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from tiny_models import byte_level_vocab, clip_tokenizer
+from tiny_models import save_tiny_clip_model
 
 from generators.rewards import get_reward, list_rewards
 from generators.text_image import CLIPTextImageReward, EmbeddedTextImageReward, TextImageScorer, to_pixels
@@ -53,22 +53,7 @@ def test_embedded_scorer_is_the_default_text_image_reward(monkeypatch):
 
 
 def test_clip_weights_replace_the_embedded_scorer(tmp_path, monkeypatch):
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
-
-    vocab = byte_level_vocab()
-    config = CLIPConfig(
-        text_config={"vocab_size": len(vocab), "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1,
-                     "num_attention_heads": 4, "max_position_embeddings": 16, "bos_token_id": vocab["<|startoftext|>"],
-                     "eos_token_id": vocab["<|endoftext|>"], "pad_token_id": vocab["<|endoftext|>"]},
-        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1, "num_attention_heads": 4,
-                       "image_size": 32, "patch_size": 8},
-        projection_dim=24,
-    )
-    torch.manual_seed(0)
-    CLIPModel(config).save_pretrained(tmp_path / "clip")
-    processor = CLIPProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
-                              tokenizer=clip_tokenizer(16))
-    processor.save_pretrained(tmp_path / "clip")
+    save_tiny_clip_model(tmp_path / "clip")
     monkeypatch.setenv("CTRLGEN_TEXT_IMAGE_MODEL", str(tmp_path / "clip"))
     reward = get_reward("text_image")
     assert isinstance(reward, CLIPTextImageReward)
