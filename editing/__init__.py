@@ -5,17 +5,18 @@ with the embedded classical executors and composites the result so that every pi
 feathered edit band is the input's. Scenes for tests and benchmarks come from ``editing.scenes``.
 """
 
+from generators.lazy import lazy_getattr
+
 from .instances import Instance, segment
-from .pipeline import EditOutput, EditPipeline
 from .plan import CATEGORIES, PLAN_SCHEMA, EditPlan, PlanError, Relation, TargetQuery, plan_errors
 from .planner import EmbeddedPlanner
 from .reasoner import Resolution, resolve
 from .scenes import Scene, SceneObject, compose, random_scene
-from .session import EditSession
 
 __all__ = [
     "CATEGORIES",
     "PLAN_SCHEMA",
+    "DiffusionInpainter",
     "EditOutput",
     "EditPipeline",
     "EditPlan",
@@ -34,3 +35,11 @@ __all__ = [
     "resolve",
     "segment",
 ]
+
+_LAZY = {  # torch loads only when asked for
+    "DiffusionInpainter": "inpainting",
+    "EditOutput": "pipeline",
+    "EditPipeline": "pipeline",
+    "EditSession": "session",
+}
+__getattr__ = lazy_getattr(__name__, _LAZY)

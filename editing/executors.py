@@ -162,6 +162,11 @@ def replace_background(image: np.ndarray, subjects: np.ndarray, color: str) -> t
     return out, background
 
 
+def is_shape(asset: str | None) -> bool:
+    """Whether ``asset`` ("a yellow star") names one of the shapes drawn exactly."""
+    return bool(asset) and any(word.rstrip("s") in SHAPES for word in asset.lower().split())
+
+
 def draw_asset(image: np.ndarray, asset: str, center: tuple[float, float], radius: float, color: str | None,
                generator=None) -> tuple[np.ndarray, np.ndarray, str]:
     """``asset`` ("yellow star", "a heart") drawn at ``center``; returns (image, drawn mask, how it was made)."""

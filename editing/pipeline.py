@@ -24,7 +24,8 @@ from generators import BaseOutput, Pipeline
 from generators.pipeline import GeneratorArg, StepCallback
 
 from .composite import composite, dilate, edit_weights
-from .executors import adjust, draw_asset, fill_hole, move, recolor, replace_background, resize
+from .executors import adjust, draw_asset, fill_hole, is_shape, move, recolor, replace_background, resize
+from .inpainting import DiffusionInpainter
 from .instances import Instance, segment
 from .plan import NEEDS_TARGET, EditPlan
 from .planner import EmbeddedPlanner
@@ -89,15 +90,23 @@ class EditPipeline(Pipeline):
     Args:
         planner: "embedded" (the grammar planner in ``editing.planner``).
         text_encoder: the embedded planner's encoder for unfamiliar wording ("minilm" or None).
+        inpainter: an optional ``DiffusionInpainter`` (SD, SDXL or FLUX Fill through diffusers). It
+            fills holes whose surroundings are textured (flat and gradient ones are filled exactly)
+            and paints replace/add assets that are not simple shapes.
         dilation, feather: the edit region is grown by ``dilation`` px and blended over ``feather``
             more; beyond that the output is the input.
     """
 
     embedded_dir = EMBEDDED_DIR
     _callback_tensor_inputs = ("image",)
+    _optional_components = ("inpainter",)
 
-    def __init__(self, planner: str = "embedded", text_encoder: str | None = "minilm", dilation: int = 2, feather: int = 3) -> None:
+    def __init__(self, planner: str = "embedded", text_encoder: str | None = "minilm", dilation: int = 2, feather: int = 3,
+                 inpainter: DiffusionInpainter | None = None) -> None:
         super().__init__()
+        if inpainter is not None and not isinstance(inpainter, DiffusionInpainter):
+            raise TypeError(f"inpainter must be an editing.DiffusionInpainter or None, got {type(inpainter).__name__}")
+        self.register_components(inpainter=inpainter)
         if planner != "embedded":
             raise ValueError(f"planner must be 'embedded', got {planner!r}")
         if not (isinstance(dilation, int) and isinstance(feather, int) and dilation >= 0 and feather >= 0):
@@ -237,6 +246,8 @@ class EditPipeline(Pipeline):
         category = plan.category
         if category == "remove":
             edited, method = fill_hole(pixels, hole)
+            if method == "telea" and self.inpainter is not None:
+                edited, method = self.inpainter.inpaint(pixels, hole, plan.prompt, generator), "diffusion"
             return edited, hole, f"fill ({method})", None
         if category == "recolor":
             edited = recolor(pixels, target, plan.color) if plan.color else adjust(pixels, plan.adjustment, target)
@@ -264,12 +275,18 @@ class EditPipeline(Pipeline):
             radius = max(xs.max() - xs.min(), ys.max() - ys.min()) / 2
             color = plan.target.color if plan.target and plan.target.color else None
             color = _asset_color(plan.asset) or color or _mean_color(pixels, target)
+            if self.inpainter is not None and not is_shape(plan.asset):
+                return self.inpainter.inpaint(pixels, hole, plan.prompt, generator), hole, "diffusion", target
             edited, drawn, how = draw_asset(filled, plan.asset, (xs.mean(), ys.mean()), radius, color, generator)
             return edited, hole | drawn, f"fill, {how}", drawn
         if category == "add":
             center, radius = _placement(plan, instances, scale, (width, height))
             if center is None:
                 return pixels.copy(), np.zeros((height, width), dtype=bool), "no anchor for the new object", None
+            if self.inpainter is not None and not is_shape(plan.asset):
+                yy, xx = np.mgrid[0:height, 0:width]
+                spot = np.hypot(xx - center[0], yy - center[1]) <= radius
+                return self.inpainter.inpaint(pixels, spot, plan.prompt, generator), spot, "diffusion", spot
             edited, drawn, how = draw_asset(pixels, plan.asset, center, radius, _asset_color(plan.asset), generator)
             return edited, drawn, how, drawn
         raise ValueError(f"unknown category {category!r}")
