@@ -22,6 +22,7 @@ __all__ = [
     "EditPlan",
     "EditSession",
     "EmbeddedPlanner",
+    "EndpointPlanner",
     "Instance",
     "PlanError",
     "Relation",
@@ -41,5 +42,6 @@ _LAZY = {  # torch loads only when asked for
     "EditOutput": "pipeline",
     "EditPipeline": "pipeline",
     "EditSession": "session",
+    "EndpointPlanner": "vlm",
 }
 __getattr__ = lazy_getattr(__name__, _LAZY)

@@ -88,7 +88,9 @@ class EditPipeline(Pipeline):
     """Mask-free editing from an instruction (see the module docstring).
 
     Args:
-        planner: "embedded" (the grammar planner in ``editing.planner``).
+        planner: "embedded" (the grammar planner in ``editing.planner``), or the URL of an
+            OpenAI-compatible endpoint serving a vision-language model (``editing.vlm``), with
+            ``planner_model`` naming the model (default: the first the endpoint lists).
         text_encoder: the embedded planner's encoder for unfamiliar wording ("minilm" or None).
         inpainter: an optional ``DiffusionInpainter`` (SD, SDXL or FLUX Fill through diffusers). It
             fills holes whose surroundings are textured (flat and gradient ones are filled exactly)
@@ -102,17 +104,24 @@ class EditPipeline(Pipeline):
     _optional_components = ("inpainter",)
 
     def __init__(self, planner: str = "embedded", text_encoder: str | None = "minilm", dilation: int = 2, feather: int = 3,
-                 inpainter: DiffusionInpainter | None = None) -> None:
+                 inpainter: DiffusionInpainter | None = None, planner_model: str | None = None) -> None:
         super().__init__()
         if inpainter is not None and not isinstance(inpainter, DiffusionInpainter):
             raise TypeError(f"inpainter must be an editing.DiffusionInpainter or None, got {type(inpainter).__name__}")
         self.register_components(inpainter=inpainter)
-        if planner != "embedded":
-            raise ValueError(f"planner must be 'embedded', got {planner!r}")
+        if not isinstance(planner, str) or not (planner == "embedded" or planner.startswith(("http://", "https://"))):
+            raise ValueError(f"planner must be 'embedded' or the URL of an OpenAI-compatible endpoint, got {planner!r}")
         if not (isinstance(dilation, int) and isinstance(feather, int) and dilation >= 0 and feather >= 0):
             raise ValueError(f"dilation and feather must be ints >= 0, got {dilation!r} and {feather!r}")
-        self.register_to_config(planner=planner, text_encoder=text_encoder, dilation=dilation, feather=feather)
-        self.planner = EmbeddedPlanner(text_encoder=text_encoder)
+        self.register_to_config(planner=planner, text_encoder=text_encoder, dilation=dilation, feather=feather, planner_model=planner_model)
+        if planner == "embedded":
+            self.planner = EmbeddedPlanner(text_encoder=text_encoder)
+        else:
+            from generators import OpenAIChatClient
+
+            from .vlm import EndpointPlanner
+
+            self.planner = EndpointPlanner(OpenAIChatClient(planner, model=planner_model))
 
     def __call__(
         self,
@@ -155,7 +164,10 @@ class EditPipeline(Pipeline):
         bar = self.progress_bar(total=2 + num_samples)
 
         # 2. Plan
-        plan = plan if plan is not None else self.planner.plan(instruction)
+        repairs: list[str] = []
+        if plan is None:
+            plan = self.planner.plan(instruction, pixels)
+            repairs = list(getattr(self.planner, "last_notes", []))
         bar.update()
 
         # 3. Instances and the target
@@ -184,6 +196,7 @@ class EditPipeline(Pipeline):
             untouched = np.ones(pixels.shape[:2], dtype=bool) if weights is None else weights == 0
             report = {
                 "instruction": instruction, "plan": plan.to_dict(), "target_found": found, "method": method,
+                "plan_repairs": repairs,
                 "reasoning": list(resolution.steps) if resolution is not None else (["user mask"] if user_mask is not None else []),
                 "instances": [inst.to_dict() for inst in instances],
                 "edited_pixels": int(region.sum()), "outside_band_exact": bool(np.array_equal(result[untouched], pixels[untouched])),

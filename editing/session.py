@@ -41,7 +41,7 @@ class EditSession:
 
     def edit(self, instruction: str, **kwargs: Any) -> EditOutput:
         """One turn on the current image; keyword arguments go to the pipeline (``mask``, ``generator``, ...)."""
-        plan = kwargs.pop("plan", None) or self.pipe.planner.plan(instruction)
+        plan = kwargs.pop("plan", None) or self.pipe.planner.plan(instruction, self.image)
         mask = kwargs.pop("mask", None)
         reused = mask is None and plan.target is not None and bool(PRONOUN.match(plan.target.description.strip().lower()))
         if reused:

@@ -47,6 +47,9 @@ _EXPORTS = {
     "BatchSummary": "batch",
     "ManifestError": "batch",
     "UsageError": "errors",
+    "OpenAIChatClient": "endpoint",
+    "EndpointError": "endpoint",
+    "image_part": "endpoint",
     "atomic_write_bytes": "files",
     "atomic_write_json": "files",
 }
@@ -58,6 +61,7 @@ __all__ = [
     "BestOfN",
     "CLIPTextEncoder",
     "CompositeReward",
+    "EndpointError",
     "FunctionReward",
     "Gate",
     "Job",
@@ -65,6 +69,7 @@ __all__ = [
     "MiniLMTextEncoder",
     "ModelMixin",
     "ModelNotFoundError",
+    "OpenAIChatClient",
     "Pipeline",
     "ReferenceImageCondition",
     "RegionCondition",
@@ -81,6 +86,7 @@ __all__ = [
     "atomic_write_json",
     "best_of_n",
     "get_reward",
+    "image_part",
     "list_rewards",
     "load_text_encoder",
     "randn_tensor",
@@ -95,6 +101,7 @@ __all__ = [
 if TYPE_CHECKING:
     from .batch import BatchSummary, ManifestError, read_manifest, run_batch
     from .conditioning import ReferenceImageCondition, RegionCondition, TextCondition, TrajectoryCondition
+    from .endpoint import EndpointError, OpenAIChatClient, image_part
     from .errors import UsageError
     from .files import atomic_write_bytes, atomic_write_json
     from .hub import ModelNotFoundError, UnsafeCheckpointError, resolve_pretrained

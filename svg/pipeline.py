@@ -1,7 +1,7 @@
 """``SVGPipeline``: text to SVG with any causal LM, every candidate repaired, validated and ranked.
 
 Backends: a transformers causal LM (``model`` + ``tokenizer``) sampled by our seeded loop, or an
-OpenAI-compatible chat endpoint (``client``, see ``svg.endpoint``). Whatever comes back is extracted, repaired and
+OpenAI-compatible chat endpoint (``client``, see ``generators.endpoint``). Whatever comes back is extracted, repaired and
 validated; candidates that cannot be made valid and non-blank are reported, never returned.
 """
 
@@ -87,7 +87,7 @@ class SVGPipeline(Pipeline):
         """``"embedded"``, a saved directory, a hub id, or an OpenAI-compatible endpoint URL
         (``http://127.0.0.1:8000/v1``; pass ``model_name=`` to pick one of its models)."""
         if isinstance(name_or_path, str) and name_or_path.startswith(("http://", "https://")):
-            from .endpoint import OpenAIChatClient
+            from generators.endpoint import OpenAIChatClient
 
             client = OpenAIChatClient(name_or_path, model=kwargs.pop("model_name", None))
             return cls(client=client, **kwargs)
@@ -216,7 +216,10 @@ class SVGPipeline(Pipeline):
         texts = []
         for index in self.progress_bar(range(num_samples)):
             seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generators[index]))
-            text = self.client.complete(messages, max_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)
+            text = self.client.complete(messages, max_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
+                                        stop=("</svg>",))
+            if self.client.last_finish_reason == "stop" and "<svg" in text and not text.rstrip().endswith("</svg>"):
+                text += "</svg>"  # servers drop the stop string; the SVG needs its closing tag back
             texts.append(text)
             self.run_step_callback(callback, index, index, {"tokens": torch.tensor(list(text.encode()[-64:]))})
         return texts

@@ -17,8 +17,8 @@ import pytest
 import torch
 from svg_fixtures import make_pipeline
 
+from generators.endpoint import EndpointError, OpenAIChatClient
 from svg import validate_svg
-from svg.endpoint import EndpointError, OpenAIChatClient
 from svg.pipeline import SVGPipeline
 
 

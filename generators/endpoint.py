@@ -2,6 +2,8 @@
 
 Plain HTTP with server-sent-event streaming from the standard library; the API key is read from
 an environment variable and never saved. ``save_pretrained`` writes only the address and model.
+Messages may carry images as OpenAI content parts (``{"type": "image_url", ...}``), see
+``image_part``. Used by the svg generator and the editing planners.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class OpenAIChatClient:
         self.model = model
         self.api_key_env = api_key_env
         self.timeout = timeout
+        self.last_finish_reason: str | None = None
 
     # -- persistence (address and model only) --------------------------------------------------
 
@@ -73,16 +76,16 @@ class OpenAIChatClient:
 
     def complete(
         self,
-        messages: Sequence[dict[str, str]],
+        messages: Sequence[dict[str, Any]],
         *,
         max_tokens: int,
         temperature: float,
         top_p: float,
         seed: int | None = None,
-        stop: Sequence[str] = ("</svg>",),
+        stop: Sequence[str] = (),
         on_text: Callable[[str], None] | None = None,
     ) -> str:
-        """The assistant's answer, streamed; a stop string that ended it is appended back."""
+        """The assistant's answer, streamed; ``last_finish_reason`` keeps why it ended ("stop", "length")."""
         body = {
             "model": self.resolve_model(),
             "messages": list(messages),
@@ -90,8 +93,9 @@ class OpenAIChatClient:
             "temperature": temperature,
             "top_p": top_p,
             "stream": True,
-            "stop": list(stop),
         }
+        if stop:
+            body["stop"] = list(stop)
         if seed is not None:
             body["seed"] = seed
         pieces: list[str] = []
@@ -123,7 +127,19 @@ class OpenAIChatClient:
                         if on_text is not None:
                             on_text(text)
                     finish = choice.get("finish_reason") or finish
-        answer = "".join(pieces)
-        if finish == "stop" and stop and not answer.rstrip().endswith(tuple(stop)) and "<svg" in answer:
-            answer += stop[0]  # servers drop the stop string; the SVG needs its closing tag back
-        return answer
+        self.last_finish_reason = finish
+        return "".join(pieces)
+
+
+def image_part(image: Any) -> dict[str, Any]:
+    """An OpenAI chat content part holding ``image`` (PIL image or (H, W, 3) uint8 array) as a PNG data URL."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    picture = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image, dtype=np.uint8))
+    buffer = io.BytesIO()
+    picture.convert("RGB").save(buffer, format="PNG")
+    return {"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()}}
