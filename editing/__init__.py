@@ -30,6 +30,7 @@ __all__ = [
     "Scene",
     "SceneObject",
     "TargetQuery",
+    "TextSegmenter",
     "compose",
     "plan_errors",
     "random_scene",
@@ -43,5 +44,6 @@ _LAZY = {  # torch loads only when asked for
     "EditPipeline": "pipeline",
     "EditSession": "session",
     "EndpointPlanner": "vlm",
+    "TextSegmenter": "grounding",
 }
 __getattr__ = lazy_getattr(__name__, _LAZY)

@@ -27,9 +27,14 @@ PLANE_RING_RMS = 3.0  # a ring a plane fits this well is a gradient
 
 
 def _from_lab(lab: np.ndarray) -> np.ndarray:
+    import warnings
+
     from skimage.color import lab2rgb
 
-    return np.rint(lab2rgb(lab.reshape(-1, 1, 3)).reshape(lab.shape) * 255).clip(0, 255).astype(np.uint8)
+    with warnings.catch_warnings():  # colours shifted out of the sRGB gamut are clipped, as intended
+        warnings.simplefilter("ignore", UserWarning)
+        rgb = lab2rgb(lab.reshape(-1, 1, 3)).reshape(lab.shape)
+    return np.rint(rgb * 255).clip(0, 255).astype(np.uint8)
 
 
 def _rgb(color: str) -> np.ndarray:

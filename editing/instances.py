@@ -102,7 +102,8 @@ def classify_shape(d: dict[str, float]) -> str | None:
     return None
 
 
-def _instance(mask: np.ndarray, image: np.ndarray) -> Instance:
+def instance_from_mask(mask: np.ndarray, image: np.ndarray) -> Instance:
+    """An ``Instance`` with every attribute measured from ``mask`` (H, W) bool on ``image``."""
     ys, xs = np.nonzero(mask)
     color = tuple(int(np.rint(v)) for v in image[mask].mean(0))
     descriptors = shape_descriptors(mask)
@@ -184,7 +185,7 @@ def segment(image: np.ndarray, min_area: int | None = None, tolerance: float = 1
         grow = rim & (distance <= 2)
         for number, region in enumerate(instances, start=1):
             region |= grow & (owner[near_y, near_x] == number)
-    return sorted((_instance(region, image) for region in instances), key=lambda inst: -inst.area)
+    return sorted((instance_from_mask(region, image) for region in instances), key=lambda inst: -inst.area)
 
 
 QUANTISE_COLORS = 16
@@ -228,5 +229,5 @@ def _segment_photo(image: np.ndarray, min_area: int) -> list[Instance]:
             continue
         region = labels == label
         if region.sum() >= min_area:
-            instances.append(_instance(region, image))
+            instances.append(instance_from_mask(region, image))
     return sorted(instances, key=lambda inst: -inst.area)

@@ -12,6 +12,7 @@ image gives a plan saying so and the unchanged image.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,11 +26,12 @@ from generators.pipeline import GeneratorArg, StepCallback
 
 from .composite import composite, dilate, edit_weights
 from .executors import adjust, draw_asset, fill_hole, is_shape, move, recolor, replace_background, resize
+from .grounding import TextSegmenter
 from .inpainting import DiffusionInpainter
 from .instances import Instance, segment
 from .plan import NEEDS_TARGET, EditPlan
 from .planner import EmbeddedPlanner
-from .reasoner import Resolution, resolve
+from .reasoner import KNOWN_SHAPES, Resolution, nouns, resolve
 
 EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded"
 MAX_PIXELS = 40_000_000  # larger inputs are refused (PIL's bomb check stops at 89 MP anyway)
@@ -95,20 +97,25 @@ class EditPipeline(Pipeline):
         inpainter: an optional ``DiffusionInpainter`` (SD, SDXL or FLUX Fill through diffusers). It
             fills holes whose surroundings are textured (flat and gradient ones are filled exactly)
             and paints replace/add assets that are not simple shapes.
+        text_segmenter: an optional ``TextSegmenter`` (CLIPSeg) that proposes instances for nouns
+            the embedded segmenter does not know ("the dog").
         dilation, feather: the edit region is grown by ``dilation`` px and blended over ``feather``
             more; beyond that the output is the input.
     """
 
     embedded_dir = EMBEDDED_DIR
     _callback_tensor_inputs = ("image",)
-    _optional_components = ("inpainter",)
+    _optional_components = ("inpainter", "text_segmenter")
 
     def __init__(self, planner: str = "embedded", text_encoder: str | None = "minilm", dilation: int = 2, feather: int = 3,
-                 inpainter: DiffusionInpainter | None = None, planner_model: str | None = None) -> None:
+                 inpainter: DiffusionInpainter | None = None, planner_model: str | None = None,
+                 text_segmenter: TextSegmenter | None = None) -> None:
         super().__init__()
         if inpainter is not None and not isinstance(inpainter, DiffusionInpainter):
             raise TypeError(f"inpainter must be an editing.DiffusionInpainter or None, got {type(inpainter).__name__}")
-        self.register_components(inpainter=inpainter)
+        if text_segmenter is not None and not isinstance(text_segmenter, TextSegmenter):
+            raise TypeError(f"text_segmenter must be an editing.TextSegmenter or None, got {type(text_segmenter).__name__}")
+        self.register_components(inpainter=inpainter, text_segmenter=text_segmenter)
         if not isinstance(planner, str) or not (planner == "embedded" or planner.startswith(("http://", "https://"))):
             raise ValueError(f"planner must be 'embedded' or the URL of an OpenAI-compatible endpoint, got {planner!r}")
         if not (isinstance(dilation, int) and isinstance(feather, int) and dilation >= 0 and feather >= 0):
@@ -171,7 +178,10 @@ class EditPipeline(Pipeline):
         bar.update()
 
         # 3. Instances and the target
-        instances, scale = self._instances(pixels)
+        instances, scale, analysed = self._instances(pixels)
+        if self.text_segmenter is not None:
+            for noun in sorted(nouns(plan.target) - KNOWN_SHAPES):
+                instances += [dataclasses.replace(inst, shape=noun) for inst in self.text_segmenter.instances(analysed, noun)]
         bar.update()
         resolution = None
         target = user_mask
@@ -227,15 +237,15 @@ class EditPipeline(Pipeline):
                 write_edit(directory, result, region, plan, report)
         return EditOutput(images=pil_images, masks=masks, plans=[plan] * num_samples, reports=reports, targets=placed_targets)
 
-    def _instances(self, pixels: np.ndarray) -> tuple[list[Instance], float]:
-        """Instances of a copy no larger than ANALYSIS_SIDE, and that copy's scale."""
+    def _instances(self, pixels: np.ndarray) -> tuple[list[Instance], float, np.ndarray]:
+        """Instances of a copy no larger than ANALYSIS_SIDE, that copy's scale, and the copy."""
         scale = min(1.0, ANALYSIS_SIDE / max(pixels.shape[:2]))
         if scale < 1.0:
             from PIL import Image
 
             small = Image.fromarray(pixels).resize((round(pixels.shape[1] * scale), round(pixels.shape[0] * scale)), Image.NEAREST)
-            return segment(np.asarray(small)), scale
-        return segment(pixels), 1.0
+            pixels = np.asarray(small)
+        return segment(pixels), scale, pixels
 
     @staticmethod
     def _full_size(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:

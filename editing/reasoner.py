@@ -60,14 +60,23 @@ def _relation_holds(kind: str, inst: Instance, anchor: Instance) -> bool:
             "next to": True, "opposite": True}[kind]
 
 
+def nouns(query: TargetQuery | None) -> set[str]:
+    """Every noun a query names, its relation's anchors included."""
+    if query is None:
+        return set()
+    found = {query.noun} if query.noun else set()
+    return found | (nouns(query.relation.anchor) if query.relation is not None else set())
+
+
 def resolve(query: TargetQuery, instances: list[Instance], size: tuple[int, int]) -> Resolution:
     """The instances ``query`` means in an image of ``size`` (width, height)."""
     steps = [f"{len(instances)} instances"]
     candidates = list(range(len(instances)))
     if query.noun is not None:
-        if query.noun not in KNOWN_SHAPES:
-            return Resolution((), (*steps, f"no segmenter here recognises a {query.noun!r}"))
         candidates = [i for i in candidates if instances[i].shape == query.noun]
+        if not candidates and query.noun not in KNOWN_SHAPES:
+            return Resolution((), (*steps, f"nothing here is recognised as a {query.noun!r} (the embedded segmenter knows "
+                                           "colours and simple shapes; a text segmenter reads other nouns)"))
         steps.append(f"{len(candidates)} {query.noun}(s)")
     if query.color is not None:
         wanted = query_color_name(query.color)

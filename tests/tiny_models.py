@@ -101,6 +101,28 @@ def tiny_sd_inpaint_pipeline():
                                           safety_checker=None, feature_extractor=None, requires_safety_checker=False)
 
 
+def save_tiny_clipseg(directory: Path) -> Path:
+    """A random CLIPSeg (32-px images) with its processor, saved like a hub checkpoint."""
+    import torch
+    from transformers import CLIPSegConfig, CLIPSegForImageSegmentation, CLIPSegProcessor, ViTImageProcessor
+
+    vocab = byte_level_vocab()
+    config = CLIPSegConfig(
+        text_config={"vocab_size": len(vocab), "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
+                     "num_attention_heads": 4, "max_position_embeddings": 16, "bos_token_id": vocab["<|startoftext|>"],
+                     "eos_token_id": vocab["<|endoftext|>"], "pad_token_id": vocab["<|endoftext|>"]},
+        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2, "num_attention_heads": 4,
+                       "image_size": 32, "patch_size": 8},
+        projection_dim=24, extract_layers=(0, 1), reduce_dim=16, decoder_num_attention_heads=2, decoder_intermediate_size=32,
+    )
+    torch.manual_seed(0)
+    CLIPSegForImageSegmentation(config).save_pretrained(directory)
+    processor = CLIPSegProcessor(image_processor=ViTImageProcessor(size={"height": 32, "width": 32}, do_resize=True),
+                                 tokenizer=clip_tokenizer(16))
+    processor.save_pretrained(directory)
+    return directory
+
+
 def char_tokenizer(alphabet: str):
     """A character-level fast tokenizer built offline with the tokenizers library."""
     from tokenizers import Tokenizer, decoders, models
