@@ -6,28 +6,19 @@ Options are EditPipeline keyword arguments (``mask`` as a path) plus ``model`` (
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-from generators import BatchTask, Job, split_options
+from generators import BatchTask, Job, split_options, worker_pipeline
 
 CALL_OPTIONS = frozenset({"mask", "num_samples"})
-
-
-@functools.lru_cache(maxsize=2)
-def _pipeline(model: str):
-    from .pipeline import EditPipeline
-
-    pipe = EditPipeline.from_pretrained(model)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
 
 
 def run_edit_job(job: Job, out_dir: Path) -> dict:
     import torch
 
     model, options = split_options(job, CALL_OPTIONS)
-    out = _pipeline(model)(job.image, job.prompt, generator=torch.Generator().manual_seed(job.seed), output_dir=out_dir, **options)
+    pipe = worker_pipeline("editing.pipeline:EditPipeline", model)
+    out = pipe(job.image, job.prompt, generator=torch.Generator().manual_seed(job.seed), output_dir=out_dir, **options)
     return {"model": model, "plans": [plan.to_dict() for plan in out.plans],
             "reports": [{k: v for k, v in report.items() if k != "instances"} for report in out.reports]}
 

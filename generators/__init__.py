@@ -42,6 +42,7 @@ _EXPORTS = {
     "BatchTask": "tasks",
     "register_task": "tasks",
     "split_options": "tasks",
+    "worker_pipeline": "tasks",
     "read_manifest": "batch",
     "run_batch": "batch",
     "BatchSummary": "batch",
@@ -96,6 +97,7 @@ __all__ = [
     "resolve_pretrained",
     "run_batch",
     "split_options",
+    "worker_pipeline",
 ]
 
 if TYPE_CHECKING:
@@ -120,7 +122,7 @@ if TYPE_CHECKING:
         list_rewards,
         register_reward,
     )
-    from .tasks import BatchTask, Job, register_task, split_options
+    from .tasks import BatchTask, Job, register_task, split_options, worker_pipeline
     from .text_encoders import (
         CLIPTextEncoder,
         MiniLMTextEncoder,

@@ -10,6 +10,7 @@ own without packaging through ``CTRLGEN_TASKS="name=module:attr,other=module:att
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import os
 from collections.abc import Callable, Mapping
@@ -56,6 +57,15 @@ def split_options(job: Job, allowed: frozenset[str], default_model: str = "embed
     if unknown:
         raise ValueError(f"unknown {job.task} options {unknown}; allowed: {sorted(allowed | {'model'})}")
     return model, options
+
+
+@functools.lru_cache(maxsize=4)
+def worker_pipeline(pipeline_class: str, model: str):
+    """``pipeline_class`` ("package.module:Class") loaded from ``model`` once per worker process, progress bars off."""
+    module_name, _, class_name = pipeline_class.partition(":")
+    pipe = getattr(importlib.import_module(module_name), class_name).from_pretrained(model)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
 
 
 _registered: dict[str, BatchTask] = {}

@@ -7,29 +7,20 @@ folder. Pipelines are loaded once per worker process and reused across jobs.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-from generators import BatchTask, Job, split_options
+from generators import BatchTask, Job, split_options, worker_pipeline
 
 CALL_OPTIONS = frozenset({"leader_trajectory", "follower_trajectory", "leader", "num_frames", "num_inference_steps",
                           "guidance_scale", "num_samples", "preview", "use_pace_controller", "use_adapter"})
-
-
-@functools.lru_cache(maxsize=2)
-def _pipeline(model: str):
-    from .pipeline import LeadFollowPipeline
-
-    pipe = LeadFollowPipeline.from_pretrained(model)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
 
 
 def run_motion_job(job: Job, out_dir: Path) -> dict:
     import torch
 
     model, options = split_options(job, CALL_OPTIONS)
-    out = _pipeline(model)(job.prompt, generator=torch.Generator().manual_seed(job.seed), output_dir=out_dir, **options)
+    pipe = worker_pipeline("motion.pipeline:LeadFollowPipeline", model)
+    out = pipe(job.prompt, generator=torch.Generator().manual_seed(job.seed), output_dir=out_dir, **options)
     return {"model": model, "leaders": out.leaders, "reports": out.reports}
 
 

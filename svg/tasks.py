@@ -6,29 +6,20 @@ loaded once per worker process and reused across jobs.
 
 from __future__ import annotations
 
-import functools
 import io
 from pathlib import Path
 
-from generators import BatchTask, Job, split_options
+from generators import BatchTask, Job, split_options, worker_pipeline
 
 CALL_OPTIONS = frozenset({"num_samples", "prompt_format", "max_new_tokens", "temperature", "top_p", "image_size"})
-
-
-@functools.lru_cache(maxsize=2)
-def _pipeline(model: str):
-    from .pipeline import SVGPipeline
-
-    pipe = SVGPipeline.from_pretrained(model)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
 
 
 def run_svg_job(job: Job, out_dir: Path) -> dict:
     import torch
 
     model, options = split_options(job, CALL_OPTIONS)
-    out = _pipeline(model)(job.prompt, generator=torch.Generator().manual_seed(job.seed), **options)
+    pipe = worker_pipeline("svg.pipeline:SVGPipeline", model)
+    out = pipe(job.prompt, generator=torch.Generator().manual_seed(job.seed), **options)
     for index, (svg_text, image) in enumerate(zip(out.svgs, out.images, strict=True)):
         (out_dir / f"{index}.svg").write_text(svg_text)
         buffer = io.BytesIO()

@@ -75,10 +75,18 @@ def save_tiny_clip_model(directory: Path) -> Path:
     return directory
 
 
+def tiny_vae():
+    """A random two-block AutoencoderKL (4 latent channels, 2x downsampling)."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(block_out_channels=(16, 32), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=8,
+                         down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32)
+
+
 def tiny_sd_inpaint_pipeline():
     """A random StableDiffusionInpaintPipeline (the diffusers get_dummy_components pattern, smaller still)."""
     import torch
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionInpaintPipeline, UNet2DConditionModel
+    from diffusers import DDIMScheduler, StableDiffusionInpaintPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
     tokenizer = clip_tokenizer(16)
@@ -89,8 +97,7 @@ def tiny_sd_inpaint_pipeline():
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=32, attention_head_dim=4,
     )
-    vae = AutoencoderKL(block_out_channels=(16, 32), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=8,
-                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32)
+    vae = tiny_vae()
     text_encoder = CLIPTextModel(CLIPTextConfig(
         vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=1, num_attention_heads=4,
         max_position_embeddings=16, bos_token_id=vocab["<|startoftext|>"], eos_token_id=vocab["<|endoftext|>"],
@@ -127,7 +134,6 @@ def tiny_sdxl_inpaint_pipeline():
     """A random StableDiffusionXLInpaintPipeline: two small CLIP text towers and a text-time UNet."""
     import torch
     from diffusers import (
-        AutoencoderKL,
         EulerDiscreteScheduler,
         StableDiffusionXLInpaintPipeline,
         UNet2DConditionModel,
@@ -142,8 +148,7 @@ def tiny_sdxl_inpaint_pipeline():
         attention_head_dim=(2, 4), use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
         transformer_layers_per_block=(1, 1), projection_class_embeddings_input_dim=80, cross_attention_dim=64,  # 6 * 8 + 32
     )
-    vae = AutoencoderKL(block_out_channels=(16, 32), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=8,
-                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32)
+    vae = tiny_vae()
     text = CLIPTextConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=1, num_attention_heads=4,
                           max_position_embeddings=16, bos_token_id=vocab["<|startoftext|>"], eos_token_id=vocab["<|endoftext|>"],
                           pad_token_id=vocab["<|endoftext|>"], projection_dim=32)

@@ -13,6 +13,17 @@ pytestmark = pytest.mark.browser
 TABS = {"SVG": "SVG from text", "Motion": "Two-person motion", "Edit": "Mask-free editing"}
 
 
+def open_tab(browser, server: str, label: str, height: int = 1600):
+    """A new page on the demo with tab ``label`` shown; returns it and the list its page errors go to."""
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server, wait_until="load", timeout=60_000)
+    page.get_by_role("tab", name=label).click()
+    page.get_by_role("heading", name=TABS[label]).wait_for(state="visible", timeout=15_000)
+    return page, errors
+
+
 def test_demo_tabs_in_a_real_browser(browser, demo_server, test_output_dir):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     requests: list[str] = []
@@ -52,12 +63,7 @@ def test_svg_tab_checks_and_repairs_in_a_real_browser(browser, demo_server, test
 
 
 def test_motion_tab_generates_from_a_typed_and_a_drawn_path(browser, demo_server, test_output_dir):
-    page = browser.new_page(viewport={"width": 1280, "height": 1600})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(demo_server, wait_until="load", timeout=60_000)
-    page.get_by_role("tab", name="Motion").click()
-    page.get_by_role("heading", name="Two-person motion").wait_for(state="visible", timeout=15_000)
+    page, errors = open_tab(browser, demo_server, "Motion")
     page.get_by_label("Leader path: [x, z] waypoints in metres (JSON)").fill("[[0, 0], [1, 0.5], [2, 2]]")
     page.get_by_role("button", name="Generate motion").click()
     page.get_by_text('"typed"').first.wait_for(timeout=120_000)
@@ -85,12 +91,7 @@ def test_motion_tab_generates_from_a_typed_and_a_drawn_path(browser, demo_server
 
 
 def test_edit_tab_plans_edits_and_undoes_in_a_real_browser(browser, demo_server, test_output_dir):
-    page = browser.new_page(viewport={"width": 1280, "height": 1600})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(demo_server, wait_until="load", timeout=60_000)
-    page.get_by_role("tab", name="Edit").click()
-    page.get_by_role("heading", name="Mask-free editing").wait_for(state="visible", timeout=15_000)
+    page, errors = open_tab(browser, demo_server, "Edit")
     page.get_by_label("Instruction").fill("make all red circles blue")
     page.get_by_role("button", name="Edit", exact=True).click()
     page.get_by_text('"recolor"').first.wait_for(timeout=120_000)
