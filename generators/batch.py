@@ -460,21 +460,32 @@ def run_batch(
             queue = list(reversed(pending))
             in_flight: dict[Any, Job] = {}
             attempts: dict[str, int] = {}
+            # Jobs lost with a dead worker are retried one at a time, alone, so that a crash is
+            # charged to the job that caused it and not to the jobs queued beside it.
+            suspects: list[Job] = []
+            alone: set[str] = set()
             limit = 2 * backend.capacity  # bounded: a kill loses at most these
-            while queue or in_flight:
-                while queue and len(in_flight) < limit:
-                    job = queue.pop()
-                    in_flight[backend.submit(job, tasks[job.task])] = job
+            while queue or in_flight or suspects:
+                if suspects:
+                    if not in_flight:
+                        job = suspects.pop(0)
+                        alone.add(job.id)
+                        in_flight[backend.submit(job, tasks[job.task])] = job
+                else:
+                    while queue and len(in_flight) < limit:
+                        job = queue.pop()
+                        in_flight[backend.submit(job, tasks[job.task])] = job
                 for future in backend.wait(in_flight):
                     job = in_flight.pop(future)
                     try:
                         outcome = backend.result(future, job)
                     except WorkerLost as lost:
-                        attempts[job.id] = attempts.get(job.id, 0) + 1
-                        if attempts[job.id] < MAX_ATTEMPTS:
-                            queue.append(job)
+                        if job.id in alone:
+                            attempts[job.id] = attempts.get(job.id, 0) + 1
+                        if attempts.get(job.id, 0) < MAX_ATTEMPTS:
+                            suspects.append(job)
                             continue
-                        outcome = _lost_job(job, f"{lost} ({attempts[job.id]} attempts)")
+                        outcome = _lost_job(job, f"{lost} ({attempts[job.id]} attempts, the last ones alone)")
                     _store(out, outcome)
                     if outcome["record"]["status"] == "ok":
                         succeeded += 1
