@@ -187,11 +187,13 @@ def draw_asset(image: np.ndarray, asset: str, center: tuple[float, float], radiu
 
 
 def _svg_asset(out: np.ndarray, asset: str, center, radius, generator) -> tuple[np.ndarray, np.ndarray, str]:
+    from generators import worker_pipeline
+
     try:
-        from svg import SVGPipeline, render_svg
+        from svg import render_svg
     except ImportError as err:  # pragma: no cover - the svg extra is part of the editing install
         raise ImportError("drawing an icon for replace/add needs the svg generator: pip install 'ctrlgen[svg]'") from err
-    pipe = _svg_pipeline(SVGPipeline)
+    pipe = worker_pipeline("svg.pipeline:SVGPipeline", "embedded")  # loaded once per process
     result = pipe(asset, num_samples=1, generator=generator)
     side = max(8, round(float(2 * radius)))
     rgba = render_svg(result.svgs[0], size=side).rgba
@@ -206,14 +208,3 @@ def _svg_asset(out: np.ndarray, asset: str, center, radius, generator) -> tuple[
     blend = alpha[inside] * rgba[..., :3][inside] + (1 - alpha[inside]) * out[ys[inside], xs[inside]]
     out[ys[inside], xs[inside]] = np.rint(blend).astype(np.uint8)
     return out, region, "svg icon"
-
-
-_SVG_PIPELINES: dict[int, object] = {}
-
-
-def _svg_pipeline(pipeline_class):
-    if id(pipeline_class) not in _SVG_PIPELINES:
-        pipe = pipeline_class.from_pretrained("embedded")
-        pipe.set_progress_bar_config(disable=True)
-        _SVG_PIPELINES[id(pipeline_class)] = pipe
-    return _SVG_PIPELINES[id(pipeline_class)]

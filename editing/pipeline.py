@@ -187,7 +187,7 @@ class EditPipeline(Pipeline):
         target = user_mask
         if user_mask is None and plan.target is not None and plan.category in NEEDS_TARGET:
             resolution = resolve(plan.target, instances, (round(size[0] * scale), round(size[1] * scale)))
-            target = self._target_mask(instances, resolution, scale, size)
+            target = self._target_mask(instances, resolution, size)
         found = plan.category not in NEEDS_TARGET or (target is not None and bool(target.any()))
         plan = plan.replace(target_found=found if plan.category in NEEDS_TARGET else None)
 
@@ -255,7 +255,7 @@ class EditPipeline(Pipeline):
 
         return np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(size, Image.NEAREST)) > 127
 
-    def _target_mask(self, instances: list[Instance], resolution: Resolution, scale: float, size: tuple[int, int]) -> np.ndarray:
+    def _target_mask(self, instances: list[Instance], resolution: Resolution, size: tuple[int, int]) -> np.ndarray:
         mask = np.zeros(instances[0].mask.shape if instances else (size[1], size[0]), dtype=bool)
         for index in resolution.indices:
             mask |= instances[index].mask

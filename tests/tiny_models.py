@@ -53,20 +53,24 @@ def save_tiny_clip_text_model(directory: Path, max_length: int = 16, projection_
     return directory
 
 
+def tiny_towers(layers: int) -> dict:
+    """``text_config`` and ``vision_config`` of a tiny two-tower CLIP-like model (32-px images, the byte-level vocabulary)."""
+    vocab = byte_level_vocab()
+    return {
+        "text_config": {"vocab_size": len(vocab), "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": layers,
+                        "num_attention_heads": 4, "max_position_embeddings": 16, "bos_token_id": vocab["<|startoftext|>"],
+                        "eos_token_id": vocab["<|endoftext|>"], "pad_token_id": vocab["<|endoftext|>"]},
+        "vision_config": {"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": layers, "num_attention_heads": 4,
+                          "image_size": 32, "patch_size": 8},
+    }
+
+
 def save_tiny_clip_model(directory: Path) -> Path:
     """A random two-tower CLIP (32-px images) with its processor, saved like a hub checkpoint."""
     import torch
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
 
-    vocab = byte_level_vocab()
-    config = CLIPConfig(
-        text_config={"vocab_size": len(vocab), "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1,
-                     "num_attention_heads": 4, "max_position_embeddings": 16, "bos_token_id": vocab["<|startoftext|>"],
-                     "eos_token_id": vocab["<|endoftext|>"], "pad_token_id": vocab["<|endoftext|>"]},
-        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1, "num_attention_heads": 4,
-                       "image_size": 32, "patch_size": 8},
-        projection_dim=24,
-    )
+    config = CLIPConfig(**tiny_towers(layers=1), projection_dim=24)
     torch.manual_seed(0)
     CLIPModel(config).save_pretrained(directory)
     processor = CLIPProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
@@ -113,15 +117,8 @@ def save_tiny_clipseg(directory: Path) -> Path:
     import torch
     from transformers import CLIPSegConfig, CLIPSegForImageSegmentation, CLIPSegProcessor, ViTImageProcessor
 
-    vocab = byte_level_vocab()
-    config = CLIPSegConfig(
-        text_config={"vocab_size": len(vocab), "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
-                     "num_attention_heads": 4, "max_position_embeddings": 16, "bos_token_id": vocab["<|startoftext|>"],
-                     "eos_token_id": vocab["<|endoftext|>"], "pad_token_id": vocab["<|endoftext|>"]},
-        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2, "num_attention_heads": 4,
-                       "image_size": 32, "patch_size": 8},
-        projection_dim=24, extract_layers=(0, 1), reduce_dim=16, decoder_num_attention_heads=2, decoder_intermediate_size=32,
-    )
+    config = CLIPSegConfig(**tiny_towers(layers=2), projection_dim=24, extract_layers=(0, 1), reduce_dim=16,
+                           decoder_num_attention_heads=2, decoder_intermediate_size=32)
     torch.manual_seed(0)
     CLIPSegForImageSegmentation(config).save_pretrained(directory)
     processor = CLIPSegProcessor(image_processor=ViTImageProcessor(size={"height": 32, "width": 32}, do_resize=True),
