@@ -31,6 +31,7 @@ __all__ = [
     "SceneObject",
     "TargetQuery",
     "TextSegmenter",
+    "VLMPlanner",
     "compose",
     "plan_errors",
     "random_scene",
@@ -45,5 +46,6 @@ _LAZY = {  # torch loads only when asked for
     "EditSession": "session",
     "EndpointPlanner": "vlm",
     "TextSegmenter": "grounding",
+    "VLMPlanner": "vlm",
 }
 __getattr__ = lazy_getattr(__name__, _LAZY)

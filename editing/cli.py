@@ -11,6 +11,9 @@ def register(subparsers) -> None:
     parser.add_argument("instruction", metavar="INSTRUCTION")
     parser.add_argument("-o", "--output", required=True, metavar="DIR")
     parser.add_argument("--backend", default="embedded", metavar="NAME", help="'embedded' (default), or a saved pipeline directory")
+    parser.add_argument("--planner", default=None, metavar="NAME",
+                        help="who plans: 'embedded', the URL of an OpenAI-compatible endpoint, or a transformers "
+                             "vision-language model (local directory or hub id); default: the backend's")
     parser.add_argument("--seed", type=int, default=0, metavar="S")
     parser.add_argument("--mask", default=None, metavar="MASK.png", help="edit this region (white) instead of the one the reasoner finds")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -22,7 +25,15 @@ def _edit(args) -> int:
 
     from .pipeline import EditPipeline
 
-    pipe = EditPipeline.from_pretrained(args.backend)
+    overrides = {}
+    if args.planner is not None:
+        if args.planner == "embedded" or args.planner.startswith(("http://", "https://")):
+            overrides = {"planner": args.planner, "vlm_planner": None}
+        else:
+            from .vlm import VLMPlanner
+
+            overrides = {"planner": "vlm", "vlm_planner": VLMPlanner.from_pretrained(args.planner)}
+    pipe = EditPipeline.from_pretrained(args.backend, **overrides)
     out = pipe(args.image, args.instruction, mask=args.mask, generator=torch.Generator().manual_seed(args.seed), output_dir=args.output)
     report, plan = out.reports[0], out.plans[0]
     if args.json:

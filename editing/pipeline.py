@@ -32,6 +32,7 @@ from .instances import Instance, segment
 from .plan import NEEDS_TARGET, EditPlan
 from .planner import EmbeddedPlanner
 from .reasoner import KNOWN_SHAPES, Resolution, nouns, resolve
+from .vlm import VLMPlanner
 
 EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded"
 MAX_PIXELS = 40_000_000  # larger inputs are refused (PIL's bomb check stops at 89 MP anyway)
@@ -90,9 +91,12 @@ class EditPipeline(Pipeline):
     """Mask-free editing from an instruction (see the module docstring).
 
     Args:
-        planner: "embedded" (the grammar planner in ``editing.planner``), or the URL of an
+        planner: "embedded" (the grammar planner in ``editing.planner``), the URL of an
             OpenAI-compatible endpoint serving a vision-language model (``editing.vlm``), with
-            ``planner_model`` naming the model (default: the first the endpoint lists).
+            ``planner_model`` naming the model (default: the first the endpoint lists), or "vlm":
+            the ``vlm_planner`` component. None: "vlm" when ``vlm_planner`` is given, else "embedded".
+        vlm_planner: an optional ``VLMPlanner``, a vision-language model loaded through transformers
+            (e.g. the Qwen2-VL family), that plans instead of the embedded planner.
         text_encoder: the embedded planner's encoder for unfamiliar wording ("minilm" or None).
         inpainter: an optional ``DiffusionInpainter`` (SD, SDXL or FLUX Fill through diffusers). It
             fills holes whose surroundings are textured (flat and gradient ones are filled exactly)
@@ -105,24 +109,33 @@ class EditPipeline(Pipeline):
 
     embedded_dir = EMBEDDED_DIR
     _callback_tensor_inputs = ("image",)
-    _optional_components = ("inpainter", "text_segmenter")
+    _optional_components = ("inpainter", "text_segmenter", "vlm_planner")
 
-    def __init__(self, planner: str = "embedded", text_encoder: str | None = "minilm", dilation: int = 2, feather: int = 3,
+    def __init__(self, planner: str | None = None, text_encoder: str | None = "minilm", dilation: int = 2, feather: int = 3,
                  inpainter: DiffusionInpainter | None = None, planner_model: str | None = None,
-                 text_segmenter: TextSegmenter | None = None) -> None:
+                 text_segmenter: TextSegmenter | None = None, vlm_planner: VLMPlanner | None = None) -> None:
         super().__init__()
         if inpainter is not None and not isinstance(inpainter, DiffusionInpainter):
             raise TypeError(f"inpainter must be an editing.DiffusionInpainter or None, got {type(inpainter).__name__}")
         if text_segmenter is not None and not isinstance(text_segmenter, TextSegmenter):
             raise TypeError(f"text_segmenter must be an editing.TextSegmenter or None, got {type(text_segmenter).__name__}")
-        self.register_components(inpainter=inpainter, text_segmenter=text_segmenter)
-        if not isinstance(planner, str) or not (planner == "embedded" or planner.startswith(("http://", "https://"))):
-            raise ValueError(f"planner must be 'embedded' or the URL of an OpenAI-compatible endpoint, got {planner!r}")
+        if vlm_planner is not None and not isinstance(vlm_planner, VLMPlanner):
+            raise TypeError(f"vlm_planner must be an editing.VLMPlanner or None, got {type(vlm_planner).__name__}")
+        self.register_components(inpainter=inpainter, text_segmenter=text_segmenter, vlm_planner=vlm_planner)
+        if planner is None:
+            planner = "embedded" if vlm_planner is None else "vlm"
+        if not isinstance(planner, str) or not (planner in ("embedded", "vlm") or planner.startswith(("http://", "https://"))):
+            raise ValueError(f"planner must be 'embedded', 'vlm' or the URL of an OpenAI-compatible endpoint, got {planner!r}")
+        if (planner == "vlm") != (vlm_planner is not None):
+            raise ValueError("planner='vlm' and a vlm_planner go together: pass both, or neither "
+                             f"(got planner={planner!r} and vlm_planner={type(vlm_planner).__name__})")
         if not (isinstance(dilation, int) and isinstance(feather, int) and dilation >= 0 and feather >= 0):
             raise ValueError(f"dilation and feather must be ints >= 0, got {dilation!r} and {feather!r}")
         self.register_to_config(planner=planner, text_encoder=text_encoder, dilation=dilation, feather=feather, planner_model=planner_model)
         if planner == "embedded":
             self.planner = EmbeddedPlanner(text_encoder=text_encoder)
+        elif planner == "vlm":
+            self.planner = vlm_planner
         else:
             from generators import OpenAIChatClient
 
@@ -168,64 +181,61 @@ class EditPipeline(Pipeline):
         size = (pixels.shape[1], pixels.shape[0])
         user_mask = None if mask is None else load_mask(mask, size)
 
-        bar = self.progress_bar(total=2 + num_samples)
-
-        # 2. Plan
-        repairs: list[str] = []
-        if plan is None:
-            plan = self.planner.plan(instruction, pixels)
-            repairs = list(getattr(self.planner, "last_notes", []))
-        bar.update()
-
-        # 3. Instances and the target
-        instances, scale, analysed = self._instances(pixels)
-        if self.text_segmenter is not None:
-            for noun in sorted(nouns(plan.target) - KNOWN_SHAPES):
-                instances += [dataclasses.replace(inst, shape=noun) for inst in self.text_segmenter.instances(analysed, noun)]
-        bar.update()
-        resolution = None
-        target = user_mask
-        if user_mask is None and plan.target is not None and plan.category in NEEDS_TARGET:
-            resolution = resolve(plan.target, instances, (round(size[0] * scale), round(size[1] * scale)))
-            target = self._target_mask(instances, resolution, size)
-        found = plan.category not in NEEDS_TARGET or (target is not None and bool(target.any()))
-        plan = plan.replace(target_found=found if plan.category in NEEDS_TARGET else None)
-
-        # 4. Edit and composite, once per sample
-        generators = generator if isinstance(generator, list) else [generator] * num_samples
-        images, masks, reports, placed_targets = [], [], [], []
-        for index, sample_generator in enumerate(generators):
-            placed = None
-            if found:
-                edited, region, method, placed = self._execute(pixels, plan, target, instances, scale, sample_generator)
-                dilation, feather = (0, 0) if plan.category in ("background", "global") else (self.config["dilation"], self.config["feather"])
-                weights = edit_weights(region, dilation, feather)
-                result = composite(pixels, edited, weights)
-            else:
-                result, region, method, weights = pixels.copy(), np.zeros(pixels.shape[:2], dtype=bool), "unchanged", None
-            untouched = np.ones(pixels.shape[:2], dtype=bool) if weights is None else weights == 0
-            report = {
-                "instruction": instruction, "plan": plan.to_dict(), "target_found": found, "method": method,
-                "plan_repairs": repairs,
-                "reasoning": list(resolution.steps) if resolution is not None else (["user mask"] if user_mask is not None else []),
-                "instances": [inst.to_dict() for inst in instances],
-                "edited_pixels": int(region.sum()), "outside_band_exact": bool(np.array_equal(result[untouched], pixels[untouched])),
-                "size": list(size), "analysis_scale": round(scale, 4), "seconds": round(time.perf_counter() - started, 3),
-            }
-            if not found:
-                report["message"] = f"nothing in the image matches '{plan.target.description}'; the image is unchanged"
-            if callback_on_step_end is not None:
-                offered = {"image": result}
-                tensors = self.run_step_callback(callback_on_step_end, index, None,
-                                                 {name: offered[name] for name in callback_on_step_end_tensor_inputs})
-                result = tensors.get("image", result)
+        with self.progress_bar(total=2 + num_samples) as bar:  # closed on errors too
+            # 2. Plan
+            repairs: list[str] = []
+            if plan is None:
+                plan = self.planner.plan(instruction, pixels)
+                repairs = list(getattr(self.planner, "last_notes", []))
             bar.update()
-            images.append(result)
-            masks.append(region)
-            reports.append(report)
-            placed_targets.append(placed)
 
-        bar.close()
+            # 3. Instances and the target
+            instances, scale, analysed = self._instances(pixels)
+            if self.text_segmenter is not None:
+                for noun in sorted(nouns(plan.target) - KNOWN_SHAPES):
+                    instances += [dataclasses.replace(inst, shape=noun) for inst in self.text_segmenter.instances(analysed, noun)]
+            bar.update()
+            resolution = None
+            target = user_mask
+            if user_mask is None and plan.target is not None and plan.category in NEEDS_TARGET:
+                resolution = resolve(plan.target, instances, (round(size[0] * scale), round(size[1] * scale)))
+                target = self._target_mask(instances, resolution, size)
+            found = plan.category not in NEEDS_TARGET or (target is not None and bool(target.any()))
+            plan = plan.replace(target_found=found if plan.category in NEEDS_TARGET else None)
+
+            # 4. Edit and composite, once per sample
+            generators = generator if isinstance(generator, list) else [generator] * num_samples
+            images, masks, reports, placed_targets = [], [], [], []
+            for index, sample_generator in enumerate(generators):
+                placed = None
+                if found:
+                    edited, region, method, placed = self._execute(pixels, plan, target, instances, scale, sample_generator)
+                    dilation, feather = (0, 0) if plan.category in ("background", "global") else (self.config["dilation"], self.config["feather"])
+                    weights = edit_weights(region, dilation, feather)
+                    result = composite(pixels, edited, weights)
+                else:
+                    result, region, method, weights = pixels.copy(), np.zeros(pixels.shape[:2], dtype=bool), "unchanged", None
+                untouched = np.ones(pixels.shape[:2], dtype=bool) if weights is None else weights == 0
+                report = {
+                    "instruction": instruction, "plan": plan.to_dict(), "target_found": found, "method": method,
+                    "plan_repairs": repairs,
+                    "reasoning": list(resolution.steps) if resolution is not None else (["user mask"] if user_mask is not None else []),
+                    "instances": [inst.to_dict() for inst in instances],
+                    "edited_pixels": int(region.sum()), "outside_band_exact": bool(np.array_equal(result[untouched], pixels[untouched])),
+                    "size": list(size), "analysis_scale": round(scale, 4), "seconds": round(time.perf_counter() - started, 3),
+                }
+                if not found:
+                    report["message"] = f"nothing in the image matches '{plan.target.description}'; the image is unchanged"
+                if callback_on_step_end is not None:
+                    offered = {"image": result}
+                    tensors = self.run_step_callback(callback_on_step_end, index, None,
+                                                     {name: offered[name] for name in callback_on_step_end_tensor_inputs})
+                    result = tensors.get("image", result)
+                bar.update()
+                images.append(result)
+                masks.append(region)
+                reports.append(report)
+                placed_targets.append(placed)
 
         # 5. Export
         from PIL import Image

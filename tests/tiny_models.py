@@ -198,3 +198,46 @@ def train_tiny_svg_lm(pairs: list[tuple[str, str]], steps: int = 120, lr: float 
         loss.backward()
         optimiser.step()
     return model.eval(), tokenizer
+
+
+VLM_SPECIALS = ["<pad>", "<|im_start|>", "<|im_end|>", "<image>"]
+VLM_CHAT_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% if m['content'] is string %}{{ m['content'] }}{% else %}"
+    "{% for c in m['content'] %}{% if c['type'] == 'image' %}<image>{% else %}{{ c['text'] }}{% endif %}{% endfor %}"
+    "{% endif %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def tiny_vlm(texts: list[str], vocab_size: int = 600):
+    """A random LLaVA-architecture model (CLIP vision tower, Qwen2 text model) and its processor,
+    with a byte-level BPE tokenizer trained in code on ``texts`` and a ChatML template."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import (
+        CLIPImageProcessor,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+        PreTrainedTokenizerFast,
+    )
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=VLM_SPECIALS,
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<pad>", chat_template=VLM_CHAT_TEMPLATE)
+    ids = tokenizer.convert_tokens_to_ids
+    processor = LlavaProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
+                               tokenizer=tokenizer, patch_size=8, vision_feature_select_strategy="default",
+                               chat_template=VLM_CHAT_TEMPLATE, image_token="<image>", num_additional_image_tokens=1)
+    config = LlavaConfig(
+        vision_config={"model_type": "clip_vision_model", "hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1,
+                       "num_attention_heads": 4, "image_size": 32, "patch_size": 8, "projection_dim": 32},
+        text_config={"model_type": "qwen2", "vocab_size": len(tokenizer), "hidden_size": 64, "intermediate_size": 128,
+                     "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 4096,
+                     "eos_token_id": ids("<|im_end|>"), "pad_token_id": ids("<pad>"), "bos_token_id": ids("<|im_start|>")},
+        image_token_id=ids("<image>"), vision_feature_select_strategy="default", vision_feature_layer=-1,
+    )
+    torch.manual_seed(0)
+    return LlavaForConditionalGeneration(config), processor

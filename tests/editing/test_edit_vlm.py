@@ -105,7 +105,7 @@ def test_an_answer_that_stays_invalid_is_a_clear_error(chat):
     with pytest.raises(PlanError, match="after 3 attempts") as caught:
         pipe(scene().image, "remove the circle")
     assert any("$.target: a remove edit needs a target" in error for error in caught.value.errors)
-    with pytest.raises(ValueError, match="planner must be 'embedded' or the URL"):
+    with pytest.raises(ValueError, match="planner must be 'embedded', 'vlm' or the URL"):
         EditPipeline(planner="gpt-4o")
 
 
