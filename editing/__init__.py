@@ -16,6 +16,7 @@ from .scenes import Scene, SceneObject, compose, random_scene
 __all__ = [
     "CATEGORIES",
     "PLAN_SCHEMA",
+    "DetectionSegmenter",
     "DiffusionInpainter",
     "EditOutput",
     "EditPipeline",
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 _LAZY = {  # torch loads only when asked for
+    "DetectionSegmenter": "grounding",
     "DiffusionInpainter": "inpainting",
     "EditOutput": "pipeline",
     "EditPipeline": "pipeline",

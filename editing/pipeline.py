@@ -26,7 +26,7 @@ from generators.pipeline import GeneratorArg, StepCallback
 
 from .composite import composite, dilate, edit_weights
 from .executors import adjust, draw_asset, fill_hole, is_shape, move, recolor, replace_background, resize
-from .grounding import TextSegmenter
+from .grounding import DetectionSegmenter, TextSegmenter
 from .inpainting import DiffusionInpainter
 from .instances import Instance, segment
 from .plan import NEEDS_TARGET, EditPlan
@@ -101,8 +101,9 @@ class EditPipeline(Pipeline):
         inpainter: an optional ``DiffusionInpainter`` (SD, SDXL or FLUX Fill through diffusers). It
             fills holes whose surroundings are textured (flat and gradient ones are filled exactly)
             and paints replace/add assets that are not simple shapes.
-        text_segmenter: an optional ``TextSegmenter`` (CLIPSeg) that proposes instances for nouns
-            the embedded segmenter does not know ("the dog").
+        text_segmenter: an optional ``TextSegmenter`` (CLIPSeg) or ``DetectionSegmenter`` (OWLv2 or
+            Grounding DINO boxes, SAM masks) that proposes instances for nouns the embedded
+            segmenter does not know ("the dog").
         dilation, feather: the edit region is grown by ``dilation`` px and blended over ``feather``
             more; beyond that the output is the input.
     """
@@ -113,12 +114,13 @@ class EditPipeline(Pipeline):
 
     def __init__(self, planner: str | None = None, text_encoder: str | None = "minilm", dilation: int = 2, feather: int = 3,
                  inpainter: DiffusionInpainter | None = None, planner_model: str | None = None,
-                 text_segmenter: TextSegmenter | None = None, vlm_planner: VLMPlanner | None = None) -> None:
+                 text_segmenter: TextSegmenter | DetectionSegmenter | None = None, vlm_planner: VLMPlanner | None = None) -> None:
         super().__init__()
         if inpainter is not None and not isinstance(inpainter, DiffusionInpainter):
             raise TypeError(f"inpainter must be an editing.DiffusionInpainter or None, got {type(inpainter).__name__}")
-        if text_segmenter is not None and not isinstance(text_segmenter, TextSegmenter):
-            raise TypeError(f"text_segmenter must be an editing.TextSegmenter or None, got {type(text_segmenter).__name__}")
+        if text_segmenter is not None and not isinstance(text_segmenter, TextSegmenter | DetectionSegmenter):
+            raise TypeError("text_segmenter must be an editing.TextSegmenter, an editing.DetectionSegmenter or None, "
+                            f"got {type(text_segmenter).__name__}")
         if vlm_planner is not None and not isinstance(vlm_planner, VLMPlanner):
             raise TypeError(f"vlm_planner must be an editing.VLMPlanner or None, got {type(vlm_planner).__name__}")
         self.register_components(inpainter=inpainter, text_segmenter=text_segmenter, vlm_planner=vlm_planner)

@@ -241,3 +241,81 @@ def tiny_vlm(texts: list[str], vocab_size: int = 600):
     )
     torch.manual_seed(0)
     return LlavaForConditionalGeneration(config), processor
+
+
+def save_tiny_owlv2(directory: Path) -> Path:
+    """A random OWLv2 detector (32-px images, 16 boxes) with its processor, saved like a hub checkpoint."""
+    import torch
+    from transformers import Owlv2Config, Owlv2ForObjectDetection, Owlv2ImageProcessor, Owlv2Processor
+
+    config = Owlv2Config(**tiny_towers(layers=1), projection_dim=32)  # the class head needs the text width
+    torch.manual_seed(0)
+    Owlv2ForObjectDetection(config).save_pretrained(directory)
+    Owlv2Processor(image_processor=Owlv2ImageProcessor(size={"height": 32, "width": 32}), tokenizer=clip_tokenizer(16)).save_pretrained(directory)
+    return directory
+
+
+def save_tiny_sam(directory: Path) -> Path:
+    """A random SAM (64-px input, 16-px mask logits) with its processor, saved like a hub checkpoint."""
+    import torch
+    from transformers import SamConfig, SamImageProcessor, SamModel, SamProcessor
+
+    config = SamConfig(
+        vision_config={"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 64, "patch_size": 16,
+                       "output_channels": 16, "window_size": 2, "global_attn_indexes": [1], "num_pos_feats": 8, "mlp_dim": 64},
+        prompt_encoder_config={"hidden_size": 16, "image_size": 64, "patch_size": 16, "mask_input_channels": 4, "num_point_embeddings": 4},
+        mask_decoder_config={"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2, "mlp_dim": 32,
+                             "iou_head_hidden_dim": 16, "num_multimask_outputs": 3},
+    )
+    torch.manual_seed(0)
+    SamModel(config).save_pretrained(directory)
+    SamProcessor(image_processor=SamImageProcessor(size={"longest_edge": 64}, pad_size={"height": 64, "width": 64},
+                                                   mask_size={"longest_edge": 16}, mask_pad_size={"height": 16, "width": 16})
+                 ).save_pretrained(directory)
+    return directory
+
+
+def t5_tokenizer(max_length: int = 16):
+    """A character-level tokenizer with T5's special tokens (<pad> 0, </s> 1, <unk> 2), appending </s> like T5's."""
+    import string
+
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {token: i for i, token in enumerate(["<pad>", "</s>", "<unk>", *string.printable[:-5]])}
+    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Split(pattern="", behavior="isolated")
+    backend.decoder = decoders.Fuse()
+    backend.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
+    return PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", eos_token="</s>", unk_token="<unk>",
+                                   model_max_length=max_length)
+
+
+def tiny_flux_fill_pipeline():
+    """A random FluxFillPipeline (diffusers' get_dummy_components, with the T5 side built in code)."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        FlowMatchEulerDiscreteScheduler,
+        FluxFillPipeline,
+        FluxTransformer2DModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
+
+    tokenizer, tokenizer_2 = clip_tokenizer(16), t5_tokenizer(16)
+    vocab = tokenizer.get_vocab()
+    torch.manual_seed(0)
+    # in_channels 20: packed latents (2 channels x 2x2) + packed masked-image latents (8) + the packed mask (1 x 2x2, this VAE does not downsample)
+    transformer = FluxTransformer2DModel(patch_size=1, in_channels=20, out_channels=8, num_layers=1, num_single_layers=1,
+                                         attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
+                                         pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=1, num_attention_heads=4,
+        max_position_embeddings=16, projection_dim=32, bos_token_id=vocab["<|startoftext|>"], eos_token_id=vocab["<|endoftext|>"],
+        pad_token_id=vocab["<|endoftext|>"]))
+    text_encoder_2 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=1, num_heads=4,
+                                             pad_token_id=0, eos_token_id=1, decoder_start_token_id=0))
+    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,), layers_per_block=1, latent_channels=2,
+                        norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.0609, scaling_factor=1.5035)
+    return FluxFillPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+                            text_encoder_2=text_encoder_2, tokenizer_2=tokenizer_2, transformer=transformer)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from pipeline_contract import PipelineContractTests
-from tiny_models import tiny_sd_inpaint_pipeline, tiny_sdxl_inpaint_pipeline
+from tiny_models import tiny_flux_fill_pipeline, tiny_sd_inpaint_pipeline, tiny_sdxl_inpaint_pipeline
 
 from editing import DiffusionInpainter, EditOutput, EditPipeline, compose
 from editing.inpainting import crop_box, snap_size
@@ -32,7 +32,7 @@ def test_sizes_snap_to_the_backend_and_come_back():
     assert crop_box(mask, 100) == (0, 0, 60, 50)
 
 
-@pytest.mark.parametrize("build", [tiny_sd_inpaint_pipeline, tiny_sdxl_inpaint_pipeline], ids=["sd", "sdxl"])
+@pytest.mark.parametrize("build", [tiny_sd_inpaint_pipeline, tiny_sdxl_inpaint_pipeline, tiny_flux_fill_pipeline], ids=["sd", "sdxl", "flux-fill"])
 def test_only_the_hole_changes(build, tmp_path):
     build().save_pretrained(tmp_path / "checkpoint", safe_serialization=True)
     inpainter = DiffusionInpainter.from_pretrained(tmp_path / "checkpoint", resolution=32, num_inference_steps=2)
