@@ -25,6 +25,7 @@ __all__ = [
     "EmbeddedPlanner",
     "EndpointPlanner",
     "Instance",
+    "InstructionEditor",
     "PlanError",
     "Relation",
     "Resolution",
@@ -47,6 +48,7 @@ _LAZY = {  # torch loads only when asked for
     "EditPipeline": "pipeline",
     "EditSession": "session",
     "EndpointPlanner": "vlm",
+    "InstructionEditor": "instruct",
     "TextSegmenter": "grounding",
     "VLMPlanner": "vlm",
 }

@@ -32,6 +32,23 @@ def _import_diffusers():
     return diffusers
 
 
+def load_diffusers_pipeline(name_or_path: str | os.PathLike[str], kinds: dict, config_name: str, what: str) -> tuple[Any, dict]:
+    """(the diffusers pipeline in a checkpoint, our settings saved beside it) for one of ``kinds``
+    (class names), from a local diffusers layout or a hub id; safetensors only."""
+    diffusers = _import_diffusers()
+    from generators import resolve_pretrained
+
+    directory = Path(resolve_pretrained(str(name_or_path)))
+    saved = json.loads((directory / config_name).read_text()) if (directory / config_name).is_file() else {}
+    index = json.loads((directory / "model_index.json").read_text()) if (directory / "model_index.json").is_file() else {}
+    kind = index.get("_class_name", "")
+    if kind not in kinds:
+        raise ValueError(f"{name_or_path} is not a diffusers {what} pipeline ({sorted(kinds)}); model_index.json says {kind!r}")
+    pipeline = getattr(diffusers, kind).from_pretrained(directory, use_safetensors=True)
+    pipeline.set_progress_bar_config(disable=True)
+    return pipeline, saved
+
+
 def snap_size(width: int, height: int, resolution: int, multiple: int) -> tuple[int, int]:
     """(w, h) with the aspect of (width, height), the longer side about ``resolution``, both multiples of ``multiple``."""
     scale = resolution / max(width, height)
@@ -73,17 +90,7 @@ class DiffusionInpainter:
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike[str], **settings: Any) -> DiffusionInpainter:
         """A directory written by ``save_pretrained``, or any diffusers inpainting checkpoint (dir or hub id)."""
-        diffusers = _import_diffusers()
-        from generators import resolve_pretrained
-
-        directory = Path(resolve_pretrained(str(name_or_path)))
-        saved = json.loads((directory / CONFIG_NAME).read_text()) if (directory / CONFIG_NAME).is_file() else {}
-        index = json.loads((directory / "model_index.json").read_text()) if (directory / "model_index.json").is_file() else {}
-        kind = index.get("_class_name", "")
-        if kind not in PIPELINES:
-            raise ValueError(f"{name_or_path} is not a diffusers inpainting pipeline ({sorted(PIPELINES)}); model_index.json says {kind!r}")
-        pipeline = getattr(diffusers, kind).from_pretrained(directory, use_safetensors=True)
-        pipeline.set_progress_bar_config(disable=True)
+        pipeline, saved = load_diffusers_pipeline(name_or_path, PIPELINES, CONFIG_NAME, "inpainting")
         return cls(pipeline, **{**saved, **settings})
 
     def save_pretrained(self, directory: str | os.PathLike[str]) -> None:

@@ -29,6 +29,7 @@ from .executors import adjust, draw_asset, fill_hole, is_shape, move, recolor, r
 from .grounding import DetectionSegmenter, TextSegmenter
 from .inpainting import DiffusionInpainter
 from .instances import Instance, segment
+from .instruct import InstructionEditor
 from .plan import NEEDS_TARGET, EditPlan
 from .planner import EmbeddedPlanner
 from .reasoner import KNOWN_SHAPES, Resolution, nouns, resolve
@@ -95,6 +96,8 @@ class EditPipeline(Pipeline):
             OpenAI-compatible endpoint serving a vision-language model (``editing.vlm``), with
             ``planner_model`` naming the model (default: the first the endpoint lists), or "vlm":
             the ``vlm_planner`` component. None: "vlm" when ``vlm_planner`` is given, else "embedded".
+        instruction_editor: an optional ``InstructionEditor`` (InstructPix2Pix or FLUX.1 Kontext through
+            diffusers) for global edits that are not a tone or colour operation ("make it look like winter").
         vlm_planner: an optional ``VLMPlanner``, a vision-language model loaded through transformers
             (e.g. the Qwen2-VL family), that plans instead of the embedded planner.
         text_encoder: the embedded planner's encoder for unfamiliar wording ("minilm" or None).
@@ -110,11 +113,12 @@ class EditPipeline(Pipeline):
 
     embedded_dir = EMBEDDED_DIR
     _callback_tensor_inputs = ("image",)
-    _optional_components = ("inpainter", "text_segmenter", "vlm_planner")
+    _optional_components = ("inpainter", "text_segmenter", "vlm_planner", "instruction_editor")
 
     def __init__(self, planner: str | None = None, text_encoder: str | None = "minilm", dilation: int = 2, feather: int = 3,
                  inpainter: DiffusionInpainter | None = None, planner_model: str | None = None,
-                 text_segmenter: TextSegmenter | DetectionSegmenter | None = None, vlm_planner: VLMPlanner | None = None) -> None:
+                 text_segmenter: TextSegmenter | DetectionSegmenter | None = None, vlm_planner: VLMPlanner | None = None,
+                 instruction_editor: InstructionEditor | None = None) -> None:
         super().__init__()
         if inpainter is not None and not isinstance(inpainter, DiffusionInpainter):
             raise TypeError(f"inpainter must be an editing.DiffusionInpainter or None, got {type(inpainter).__name__}")
@@ -123,7 +127,10 @@ class EditPipeline(Pipeline):
                             f"got {type(text_segmenter).__name__}")
         if vlm_planner is not None and not isinstance(vlm_planner, VLMPlanner):
             raise TypeError(f"vlm_planner must be an editing.VLMPlanner or None, got {type(vlm_planner).__name__}")
-        self.register_components(inpainter=inpainter, text_segmenter=text_segmenter, vlm_planner=vlm_planner)
+        if instruction_editor is not None and not isinstance(instruction_editor, InstructionEditor):
+            raise TypeError(f"instruction_editor must be an editing.InstructionEditor or None, got {type(instruction_editor).__name__}")
+        self.register_components(inpainter=inpainter, text_segmenter=text_segmenter, vlm_planner=vlm_planner,
+                                 instruction_editor=instruction_editor)
         if planner is None:
             planner = "embedded" if vlm_planner is None else "vlm"
         if not isinstance(planner, str) or not (planner in ("embedded", "vlm") or planner.startswith(("http://", "https://"))):
@@ -211,7 +218,7 @@ class EditPipeline(Pipeline):
             for index, sample_generator in enumerate(generators):
                 placed = None
                 if found:
-                    edited, region, method, placed = self._execute(pixels, plan, target, instances, scale, sample_generator)
+                    edited, region, method, placed = self._execute(pixels, instruction, plan, target, instances, scale, sample_generator)
                     dilation, feather = (0, 0) if plan.category in ("background", "global") else (self.config["dilation"], self.config["feather"])
                     weights = edit_weights(region, dilation, feather)
                     result = composite(pixels, edited, weights)
@@ -273,8 +280,8 @@ class EditPipeline(Pipeline):
             mask |= instances[index].mask
         return self._full_size(mask, size)
 
-    def _execute(self, pixels: np.ndarray, plan: EditPlan, target: np.ndarray | None, instances: list[Instance], scale: float,
-                 generator) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None]:
+    def _execute(self, pixels: np.ndarray, instruction: str, plan: EditPlan, target: np.ndarray | None, instances: list[Instance],
+                 scale: float, generator) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None]:
         """(edited image, changed region, method, where the target is now) of one embedded edit at full size."""
         height, width = pixels.shape[:2]
         hole = None if target is None else dilate(target, self.config["dilation"])
@@ -300,10 +307,18 @@ class EditPipeline(Pipeline):
             subjects = np.zeros((height, width), dtype=bool)
             for inst in instances:
                 subjects |= self._full_size(inst.mask, (width, height))
+            if plan.color is None and plan.prompt and self.inpainter is not None:  # a scene, not a colour: paint it
+                return self.inpainter.inpaint(pixels, ~subjects, plan.prompt, generator), ~subjects, "diffusion background", None
             edited, region = replace_background(pixels, subjects, plan.color or "white")
             return edited, region, "flat background", None
         if category == "global":
-            return adjust(pixels, plan.adjustment), np.ones((height, width), dtype=bool), f"adjust ({plan.adjustment})", None
+            everything = np.ones((height, width), dtype=bool)
+            if plan.adjustment is not None:  # a tone or colour operation: exact, no model needed
+                return adjust(pixels, plan.adjustment), everything, f"adjust ({plan.adjustment})", None
+            if self.instruction_editor is not None:
+                return self.instruction_editor.edit(pixels, instruction, generator), everything, "instruction edit (diffusion)", None
+            return (pixels.copy(), np.zeros((height, width), dtype=bool),
+                    "unchanged: not a tone or colour operation, and no instruction_editor is configured", None)
         if category == "replace":
             filled, _ = fill_hole(pixels, hole)
             ys, xs = np.nonzero(target)

@@ -140,7 +140,8 @@ class EmbeddedPlanner:
         text = re.sub(r"[^a-z0-9#%.\- ]+", " ", instruction.lower().replace("colour", "color").replace("grey", "gray"))
         text = re.sub(r"\s+", " ", re.sub(r"\.(?!\d)", " ", text)).strip()
         text = re.sub(r"^(please |can you |could you |i want you to |i'd like you to |now )+", "", text)
-        for rule in (self._background, self._global, self._replace, self._add, self._resize, self._move, self._recolor, self._remove):
+        for rule in (self._background, self._global, self._restyle, self._replace, self._add, self._resize, self._move, self._recolor,
+                     self._remove):
             plan = rule(text, instruction)
             if plan is not None:
                 return plan
@@ -169,6 +170,19 @@ class EmbeddedPlanner:
                 return EditPlan("global", None, prompt=adjustment, adjustment=adjustment,
                                 rationale=f"'{instruction}' names no object, so the whole image gets: {adjustment}")
         return None
+
+    def _restyle(self, text: str, instruction: str) -> EditPlan | None:
+        """A whole-image change that is not a tone operation ("make it look like winter"): only an
+        instruction editor (diffusion) can do it; the embedded executors leave the image as it is."""
+        whole = r"(?:it|this|everything|the (?:whole |entire )?(?:image|picture|photo|scene|drawing))"
+        match = (re.match(rf"^(?:make|render|turn) {whole} (?:look )?like (?P<style>.+)$", text)
+                 or re.match(rf"^(?:turn|change|transform|convert) {whole} (?:into|to) (?P<style>.+)$", text)
+                 or re.match(r"^(?:make it |render it |redo it |paint it |draw it )?in the style of (?P<style>.+)$", text))
+        if match is None:
+            return None
+        style = match.group("style")
+        return EditPlan("global", None, prompt=style,
+                        rationale=f"'{instruction}' changes the whole image to {style}, which is not a tone or colour operation")
 
     def _replace(self, text: str, instruction: str) -> EditPlan | None:
         match = (re.match(r"^(?:replace|swap|substitute|exchange) (?P<target>.+?) (?:with|for|by) (?P<asset>.+)$", text)

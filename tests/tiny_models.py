@@ -87,17 +87,17 @@ def tiny_vae():
                          down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32)
 
 
-def tiny_sd_inpaint_pipeline():
-    """A random StableDiffusionInpaintPipeline (the diffusers get_dummy_components pattern, smaller still)."""
+def tiny_sd_parts(unet_in_channels: int) -> dict:
+    """Random SD 1.x components (UNet with ``unet_in_channels`` inputs, tiny VAE, CLIP text, DDIM), no safety checker."""
     import torch
-    from diffusers import DDIMScheduler, StableDiffusionInpaintPipeline, UNet2DConditionModel
+    from diffusers import DDIMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
     tokenizer = clip_tokenizer(16)
     vocab = tokenizer.get_vocab()
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
-        block_out_channels=(16, 32), layers_per_block=1, sample_size=16, in_channels=9, out_channels=4, norm_num_groups=8,
+        block_out_channels=(16, 32), layers_per_block=1, sample_size=16, in_channels=unet_in_channels, out_channels=4, norm_num_groups=8,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=32, attention_head_dim=4,
     )
@@ -108,8 +108,22 @@ def tiny_sd_inpaint_pipeline():
         pad_token_id=vocab["<|endoftext|>"]))
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False,
                               steps_offset=1)
-    return StableDiffusionInpaintPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
-                                          safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    return {"vae": vae, "text_encoder": text_encoder, "tokenizer": tokenizer, "unet": unet, "scheduler": scheduler,
+            "safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
+
+
+def tiny_sd_inpaint_pipeline():
+    """A random StableDiffusionInpaintPipeline (the diffusers get_dummy_components pattern, smaller still)."""
+    from diffusers import StableDiffusionInpaintPipeline
+
+    return StableDiffusionInpaintPipeline(**tiny_sd_parts(unet_in_channels=9))  # latents, mask, masked-image latents
+
+
+def tiny_instruct_pix2pix_pipeline():
+    """A random StableDiffusionInstructPix2PixPipeline."""
+    from diffusers import StableDiffusionInstructPix2PixPipeline
+
+    return StableDiffusionInstructPix2PixPipeline(**tiny_sd_parts(unet_in_channels=8))  # latents, input-image latents
 
 
 def save_tiny_clipseg(directory: Path) -> Path:
@@ -291,23 +305,17 @@ def t5_tokenizer(max_length: int = 16):
                                    model_max_length=max_length)
 
 
-def tiny_flux_fill_pipeline():
-    """A random FluxFillPipeline (diffusers' get_dummy_components, with the T5 side built in code)."""
+def tiny_flux_parts(in_channels: int, out_channels: int | None, latent_channels: int) -> dict:
+    """Random FLUX components (diffusers' get_dummy_components, with the T5 side built in code)."""
     import torch
-    from diffusers import (
-        AutoencoderKL,
-        FlowMatchEulerDiscreteScheduler,
-        FluxFillPipeline,
-        FluxTransformer2DModel,
-    )
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxTransformer2DModel
     from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
 
     tokenizer, tokenizer_2 = clip_tokenizer(16), t5_tokenizer(16)
     vocab = tokenizer.get_vocab()
     torch.manual_seed(0)
-    # in_channels 20: packed latents (2 channels x 2x2) + packed masked-image latents (8) + the packed mask (1 x 2x2, this VAE does not downsample)
-    transformer = FluxTransformer2DModel(patch_size=1, in_channels=20, out_channels=8, num_layers=1, num_single_layers=1,
-                                         attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
+    transformer = FluxTransformer2DModel(patch_size=1, in_channels=in_channels, out_channels=out_channels, num_layers=1,
+                                         num_single_layers=1, attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
                                          pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
     text_encoder = CLIPTextModel(CLIPTextConfig(
         vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=1, num_attention_heads=4,
@@ -315,7 +323,24 @@ def tiny_flux_fill_pipeline():
         pad_token_id=vocab["<|endoftext|>"]))
     text_encoder_2 = T5EncoderModel(T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=1, num_heads=4,
                                              pad_token_id=0, eos_token_id=1, decoder_start_token_id=0))
-    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,), layers_per_block=1, latent_channels=2,
-                        norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.0609, scaling_factor=1.5035)
-    return FluxFillPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-                            text_encoder_2=text_encoder_2, tokenizer_2=tokenizer_2, transformer=transformer)
+    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,), layers_per_block=1,
+                        latent_channels=latent_channels, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
+                        shift_factor=0.0609, scaling_factor=1.5035)
+    return {"scheduler": FlowMatchEulerDiscreteScheduler(), "vae": vae, "text_encoder": text_encoder, "tokenizer": tokenizer,
+            "text_encoder_2": text_encoder_2, "tokenizer_2": tokenizer_2, "transformer": transformer}
+
+
+def tiny_flux_fill_pipeline():
+    """A random FluxFillPipeline."""
+    from diffusers import FluxFillPipeline
+
+    # 20 inputs: packed latents (2 channels x 2x2) + packed masked-image latents (8) + the packed mask (1 x 2x2; this VAE keeps the size)
+    return FluxFillPipeline(**tiny_flux_parts(in_channels=20, out_channels=8, latent_channels=2))
+
+
+def tiny_flux_kontext_pipeline():
+    """A random FluxKontextPipeline (the input image's latents join the sequence, not the channels)."""
+    from diffusers import FluxKontextPipeline
+
+    return FluxKontextPipeline(**tiny_flux_parts(in_channels=4, out_channels=None, latent_channels=1), image_encoder=None,
+                               feature_extractor=None)

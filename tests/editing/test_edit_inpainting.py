@@ -8,7 +8,7 @@ import torch
 from pipeline_contract import PipelineContractTests
 from tiny_models import tiny_flux_fill_pipeline, tiny_sd_inpaint_pipeline, tiny_sdxl_inpaint_pipeline
 
-from editing import DiffusionInpainter, EditOutput, EditPipeline, compose
+from editing import DiffusionInpainter, EditOutput, EditPipeline, EditPlan, compose
 from editing.inpainting import crop_box, snap_size
 
 
@@ -92,3 +92,18 @@ def test_the_pipeline_sends_textured_holes_and_free_assets_to_the_inpainter(inpa
     assert "drawn star" in shape.reports[0]["method"]
     with pytest.raises(TypeError, match="inpainter must be"):
         EditPipeline(inpainter="sd")
+
+
+def test_a_scene_background_is_painted_around_the_subjects(inpainter):
+    pipe = EditPipeline(inpainter=inpainter)
+    pipe.set_progress_bar_config(disable=True)
+    s = scene()
+    subjects = s.objects[0].mask | s.objects[1].mask
+    out = pipe(s.image, "put them on a beach", plan=EditPlan("background", None, prompt="a sandy beach", rationale="test"),
+               generator=torch.Generator().manual_seed(0))
+    edited = np.asarray(out.images[0])
+    assert out.reports[0]["method"] == "diffusion background"
+    np.testing.assert_array_equal(edited[subjects], s.image[subjects])
+    assert (edited[~subjects] != s.image[~subjects]).any()
+    white = pipe(s.image, "make the background white")  # a colour is still a flat fill
+    assert white.reports[0]["method"] == "flat background"

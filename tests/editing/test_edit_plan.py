@@ -79,6 +79,8 @@ def test_invalid_plans_get_located_errors(plan, located):
         ("make the background pale blue", "background", None, {"color": "lightblue"}),
         ("increase the contrast", "global", None, {"adjustment": "more contrast"}),
         ("make the image black and white", "global", None, {"adjustment": "grayscale"}),
+        ("make it look like winter", "global", None, {"adjustment": None, "prompt": "winter"}),
+        ("turn the photo into a watercolor painting", "global", None, {"adjustment": None, "prompt": "a watercolor painting"}),
         ("brighten the yellow star", "recolor", {"noun": "star", "color": "yellow"}, {"adjustment": "brighten"}),
         ("remove the dog", "remove", {"noun": "dog"}, {}),
     ],
