@@ -140,12 +140,16 @@ class EmbeddedPlanner:
         text = re.sub(r"[^a-z0-9#%.\- ]+", " ", instruction.lower().replace("colour", "color").replace("grey", "gray"))
         text = re.sub(r"\s+", " ", re.sub(r"\.(?!\d)", " ", text)).strip()
         text = re.sub(r"^(please |can you |could you |i want you to |i'd like you to |now )+", "", text)
-        for rule in (self._background, self._global, self._restyle, self._replace, self._add, self._resize, self._move, self._recolor,
-                     self._remove):
+        for rule in self._rules():
             plan = rule(text, instruction)
             if plan is not None:
                 return plan
         return self._fallback(text, instruction)
+
+    def _rules(self) -> tuple:
+        """The grammar's rules, most specific first; the first that reads an instruction plans it."""
+        return (self._background, self._global, self._restyle, self._replace, self._add, self._resize, self._move, self._recolor,
+                self._remove)
 
     def _background(self, text: str, instruction: str) -> EditPlan | None:
         if not re.search(r"\b(background|backdrop|backcloth)\b", text):
@@ -294,7 +298,7 @@ class EmbeddedPlanner:
         # re-read the instruction with the verb the encoder recognised
         canonical = {"remove": "remove", "recolor": "make", "replace": "replace", "add": "add", "move": "move", "resize": "resize"}[category]
         rewritten = f"{canonical} {' '.join(words[1:])}"
-        for rule in (self._background, self._global, self._replace, self._add, self._resize, self._move, self._recolor, self._remove):
+        for rule in self._rules():
             plan = rule(rewritten, instruction)
             if plan is not None and plan.category == category:
                 return plan.replace(rationale=plan.rationale + f" (the verb {words[0]!r} read as {category}, similarity {similarity:.2f})")
