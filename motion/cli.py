@@ -50,6 +50,8 @@ def register(subparsers) -> None:
     build.add_argument("-o", "--output", required=True, metavar="DIR")
     build.add_argument("--window", type=int, default=300, metavar="N", help="frames per sample at 30 fps (default 300)")
     build.add_argument("--stride", type=int, default=150, metavar="N", help="frames between window starts (default 150)")
+    build.add_argument("--stitch-takes", type=int, default=6, metavar="N",
+                       help="steady walking takes per stitched long walk (default 6; 0: none)")
     build.set_defaults(func=_data_build)
 
 
@@ -146,7 +148,8 @@ def _data_build(args: argparse.Namespace) -> int:
 
     if args.window < 2 or args.stride < 1:
         raise ValueError(f"--window must be >= 2 and --stride >= 1, got {args.window} and {args.stride}")
-    summary = build_dataset(args.folder, args.output, window=args.window, stride=args.stride)
+    summary = build_dataset(args.folder, args.output, window=args.window, stride=args.stride, stitch_takes=args.stitch_takes)
     print(f"{summary['samples']} samples ({summary['frames']} frames): " + ", ".join(f"{k} {v}" for k, v in summary["splits"].items())
-          + f"; {len(summary['skipped_trials'])} trials without a caption, {len(summary['failures'])} unreadable")
+          + f"; {len(summary['skipped_trials'])} trials without a caption, {len(summary['rejected_windows'])} windows with a glitch,"
+          f" {len(summary['failures'])} unreadable")
     return 1 if summary["failures"] else 0

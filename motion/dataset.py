@@ -2,7 +2,9 @@
 
 Recorded pairs (CMU subjects 60/61 salsa, 18/19 handshake) keep their shared world. A
 single-person clip is paired with another trial of the same action, placed side by side or one
-behind the other, and its caption says exactly that. Clips are cut into windows of at most
+behind the other, and its caption says exactly that. CMU's steady walks last 2-5 seconds, so
+consecutive training takes of one walker are also stitched into long walks (``motion.stitch``:
+joined where poses match, never across splits) and paired the same way. Clips are cut into windows of at most
 ``window`` frames at 30 fps; every window is one ``.npz`` (``joints`` (T, 2, 22, 3),
 ``local_rotations`` (T, 2, 22, 3, 3), ``fps``) plus a line in ``index.jsonl`` with its captions,
 sources and split. Writing is atomic per file and the build resumes where it stopped.
@@ -25,8 +27,9 @@ import numpy as np
 from generators.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 from .errors import MotionFileError
-from .retarget import Clip, import_clip, import_pair
+from .retarget import CALIBRATION_SPEED, Clip, import_clip, import_pair
 from .skeleton import forward_kinematics
+from .stitch import is_steady_walk, stitch_clips
 
 CMU_ACKNOWLEDGEMENT = (
     "The data used in this project was obtained from mocap.cs.cmu.edu. "
@@ -100,14 +103,61 @@ def source_id(source: Source) -> str:
 
 @dataclass
 class Pairing:
-    kind: str  # "recorded" or "placed"
-    sources: tuple[Source, Source]
+    kind: str  # "recorded", "placed" or "stitched"
+    sources: tuple[Source, Source]  # for stitched pairs: the first take of each person's chain
     captions: list[str]
-    placement: str = ""  # for placed pairs: "side" or "behind"
+    placement: str = ""  # for placed and stitched pairs: "side" or "behind"
+    chains: tuple[list[Source], list[Source]] | None = None  # stitched pairs: each person's takes, in order
 
     @property
     def name(self) -> str:
-        return f"{source_id(self.sources[0])}_{source_id(self.sources[1])}" + (f"_{self.placement}" if self.placement else "")
+        stem = f"{source_id(self.sources[0])}_{source_id(self.sources[1])}"
+        if self.kind == "stitched":
+            stem = f"stitched_{stem}"
+        return stem + (f"_{self.placement}" if self.placement else "")
+
+    @property
+    def all_sources(self) -> list[Source]:
+        return [*self.chains[0], *self.chains[1]] if self.chains else list(self.sources)
+
+
+def steady_walk_family(trial: str) -> str | None:
+    """Which walker a steady walking take belongs to (takes of one family are stitched together), or None.
+
+    CMU subject 35's walks and the exponential-map subset's walking takes cross the room at an
+    even pace; other walks start or stop (131), or cross uneven ground (03)."""
+    if trial.startswith("35_"):
+        return "35"
+    if trial.startswith(("expmap_train_walking_", "expmap_test_walking_")):
+        return "expmap_walking"
+    return None
+
+
+def _stitched_pairs(found: dict[str, tuple[Source, str | None]], skipped_duplicates: set[str], takes: int) -> list[Pairing]:
+    """Long side-by-side and one-behind-the-other walks from chains of ``takes`` training takes
+    (each take checked with ``motion.stitch.is_steady_walk``)."""
+    families: dict[str, list[Source]] = {}
+    for trial, (source, action) in sorted(found.items()):
+        family = steady_walk_family(trial)
+        if action == "walk" and family and split_of(trial) == "train" and trial not in skipped_duplicates:
+            try:
+                steady = is_steady_walk(import_clip(source[0], trial=source[1]))
+            except MotionFileError:
+                steady = False  # the build reports the unreadable file where it is used on its own
+            if steady:
+                families.setdefault(family, []).append(source)
+    side, behind = ACTION_PHRASES["walk"]
+    pairs = []
+    for family_sources in families.values():
+        if len(family_sources) < 2 * takes:
+            continue
+        chains = [family_sources[start:start + takes] for start in range(0, len(family_sources) - takes + 1, max(1, takes // 3))]
+        for index, chain in enumerate(chains):
+            other = chains[(index + len(chains) // 2) % len(chains)]  # a chain of other takes
+            placement = "side" if index % 2 == 0 else "behind"
+            pairs.append(Pairing("stitched", (chain[0], other[0]), [side if placement == "side" else behind], placement,
+                                 chains=(chain, other)))
+    return pairs
 
 
 def _sources(folder: Path) -> dict[str, tuple[Source, str | None]]:
@@ -139,8 +189,10 @@ def _holds_channels(path: Path) -> bool:
     return {"Y", "lbls"} <= names
 
 
-def plan_pairs(folder: Path) -> tuple[list[Pairing], list[str]]:
-    """Which trials become which two-person samples; also the trials left out, with why."""
+def plan_pairs(folder: Path, stitch_takes: int = 6) -> tuple[list[Pairing], list[str]]:
+    """Which trials become which two-person samples; also the trials left out, with why.
+
+    ``stitch_takes``: takes per stitched long walk (0: no stitched walks)."""
     found = _sources(folder)
     pairs: list[Pairing] = []
     used: set[str] = set()
@@ -172,6 +224,9 @@ def plan_pairs(folder: Path) -> tuple[list[Pairing], list[str]]:
             other = sources[(index + 1) % len(sources)]  # another trial of the same action when there is one
             placement = "side" if index % 2 == 0 else "behind"
             pairs.append(Pairing("placed", (source, other), [side if placement == "side" else behind], placement))
+    if stitch_takes > 0:
+        duplicates = {trial for trial in DUPLICATES if DUPLICATES[trial] in found}
+        pairs += _stitched_pairs(found, duplicates, stitch_takes)
     return pairs, skipped
 
 
@@ -210,6 +265,16 @@ def _windows(frames: int, window: int, stride: int) -> list[tuple[int, int]]:
     return [(s, s + window) for s in starts]
 
 
+GLITCH_SPEED = CALIBRATION_SPEED  # m/s: no joint of a person moves this fast between two frames
+
+
+def _fastest_joint(joints: np.ndarray, fps: float = 30.0) -> float:
+    """Fastest joint speed (m/s) between consecutive frames of (T, 2, 22, 3) joints."""
+    if joints.shape[0] < 2:
+        return 0.0
+    return float(np.linalg.norm(np.diff(joints, axis=0), axis=-1).max() * fps)
+
+
 def split_of(trial: str) -> str:
     """Held out by trial, so no window of a test trial is seen in training."""
     if trial.startswith("expmap_test_"):
@@ -218,16 +283,21 @@ def split_of(trial: str) -> str:
 
 
 def build_dataset(folder: str | Path, output: str | Path, window: int = 300, stride: int = 150,
-                  log=print) -> dict[str, Any]:
-    """Build (or resume) the two-person set from ``folder`` into ``output``."""
+                  stitch_takes: int = 6, log=print) -> dict[str, Any]:
+    """Build (or resume) the two-person set from ``folder`` into ``output``.
+
+    ``stitch_takes``: takes per stitched long walk (``motion.stitch``); 0 leaves them out."""
     folder, output = Path(folder), Path(output)
     if not folder.is_dir():
         raise MotionFileError(f"{folder}: not a folder of mocap files")
-    pairs, skipped = plan_pairs(folder)
+    if stitch_takes < 0 or stitch_takes == 1:
+        raise ValueError(f"stitch_takes must be 0 (no stitched walks) or at least 2, got {stitch_takes}")
+    pairs, skipped = plan_pairs(folder, stitch_takes)
     if not pairs:
         raise MotionFileError(f"{folder}: no BVH/AMC/exp-map/.mat trials that can form two-person samples")
     (output / "clips").mkdir(parents=True, exist_ok=True)
     failures: list[str] = []
+    rejected: list[str] = []
     rows: list[dict[str, Any]] = []
     for pair in pairs:
         lead_trial, name = source_id(pair.sources[0]), pair.name
@@ -237,6 +307,9 @@ def build_dataset(folder: str | Path, output: str | Path, window: int = 300, str
                 clips = import_pair(pair.sources[0][0], pair.sources[1][0])
                 joints = np.stack([c.joints for c in clips], axis=1)
                 rotations = np.stack([c.local_rotations for c in clips], axis=1)
+            elif pair.kind == "stitched":
+                lead, other = (stitch_clips([import_clip(path, trial=trial) for path, trial in chain]) for chain in pair.chains)
+                joints, rotations = _place(lead, other, pair.placement)
             else:
                 lead, other = (import_clip(path, trial=trial) for path, trial in pair.sources)
                 joints, rotations = _place(lead, other, pair.placement)
@@ -247,6 +320,10 @@ def build_dataset(folder: str | Path, output: str | Path, window: int = 300, str
             continue
         for index, (start, end) in enumerate(spans):
             sample_id = f"{name}_{index:02d}"
+            speed = _fastest_joint(joints[start:end])
+            if speed > GLITCH_SPEED:
+                rejected.append(f"{sample_id}: a joint moves {speed:.0f} m/s (a glitch in the take)")
+                continue
             path = output / "clips" / f"{sample_id}.npz"
             if not path.is_file():
                 buffer = io.BytesIO()
@@ -255,7 +332,7 @@ def build_dataset(folder: str | Path, output: str | Path, window: int = 300, str
                 atomic_write_bytes(path, buffer.getvalue())
             rows.append({
                 "id": sample_id, "file": f"clips/{sample_id}.npz", "captions": pair.captions, "frames": end - start,
-                "kind": pair.kind, "sources": [str(p.relative_to(folder)) + (f"#{t}" if t else "") for p, t in pair.sources],
+                "kind": pair.kind, "sources": [str(p.relative_to(folder)) + (f"#{t}" if t else "") for p, t in pair.all_sources],
                 "start_frame": start, "split": split_of(lead_trial),
             })
     atomic_write_text(output / "index.jsonl", "".join(json.dumps(row) + "\n" for row in rows))
@@ -263,7 +340,7 @@ def build_dataset(folder: str | Path, output: str | Path, window: int = 300, str
     summary = {
         "samples": len(rows), "frames": int(sum(r["frames"] for r in rows)),
         "splits": {s: sum(r["split"] == s for r in rows) for s in ("train", "val", "test")},
-        "skipped_trials": skipped, "failures": failures,
+        "skipped_trials": skipped, "rejected_windows": rejected, "failures": failures,
     }
     atomic_write_json(output / "manifest.json", summary)
     return summary

@@ -23,7 +23,11 @@ of the follower (a ground-plane step of the whole body per frame plus a per-join
       + w_distance * max(0, |root_a - root_b| - d_0 - max_separation_gain)^2
       + w_smooth * |shift[t+1] - shift[t]|^2 + w_bone * (bone length change)^2
 
-over the colliding frames (smoothness and bones over all). ``gap_c`` is the surface gap from
+over the colliding frames (smoothness and bones over all), and the whole-body step is then
+low-pass filtered in time (a Gaussian of ``body_smoothing`` frames): a step that changes from one
+frame to the next slides the follower's planted feet, and its gradient-descent solution does
+(only colliding frames push it). The filter trades a little clearance on brief collisions for feet
+that stay put; the embedded model's card gives both figures with and without it. ``gap_c`` is the surface gap from
 follower capsule c to the nearest leader capsule, so a hand against a torso counts too; the
 same-index hinge gives a clear way out where capsule axes cross. One term per joint and per
 capsule keeps the curvature bounded, so plain gradient descent is stable (the whole-body step,
@@ -49,6 +53,20 @@ def _check_window(window: tuple[float, float], name: str) -> None:
     low, high = window
     if not 0.0 <= low <= high <= 1.0:
         raise ValueError(f"{name}.window must satisfy 0 <= low <= high <= 1 (noise levels t/T), got {window}")
+
+
+def _low_pass(values: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``values`` (B, T, ...) smoothed along T by a Gaussian of ``sigma`` frames (edges held)."""
+    if sigma <= 0 or values.shape[1] < 2:
+        return values
+    radius = int(3 * sigma)
+    taps = torch.arange(-radius, radius + 1, dtype=values.dtype, device=values.device)
+    kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
+    batch, frames, *rest = values.shape
+    rows = values.reshape(batch, frames, -1).transpose(1, 2).reshape(-1, 1, frames)  # (B * channels, 1, T)
+    rows = torch.nn.functional.pad(rows, (radius, radius), mode="replicate")
+    smoothed = torch.nn.functional.conv1d(rows, (kernel / kernel.sum())[None, None])
+    return smoothed.reshape(batch, -1, frames).transpose(1, 2).reshape(batch, frames, *rest)
 
 
 @dataclass(frozen=True)
@@ -107,14 +125,15 @@ class KinematicSynchronizationAdapter:
     max_separation_gain: float = 0.3  # m the follower may move away from the leader before the distance term pulls back
     smoothness_weight: float = 0.2
     bone_weight: float = 1.0
+    body_smoothing: float = 3.0  # frames (Gaussian sigma) the whole-body step is smoothed over; 0: off
 
     def __post_init__(self) -> None:
         _check_window(self.window, "KinematicSynchronizationAdapter")
         if self.optimisation_steps < 1 or self.learning_rate <= 0 or self.delta < 0 or self.joint_delta < 0:
             raise ValueError("KinematicSynchronizationAdapter needs optimisation_steps >= 1, learning_rate > 0, delta >= 0 and joint_delta >= 0")
         weights = (self.joint_weight, self.orthogonal_weight, self.distance_weight, self.smoothness_weight, self.bone_weight)
-        if min(weights) < 0 or self.max_separation_gain < 0:
-            raise ValueError("KinematicSynchronizationAdapter weights and max_separation_gain must be >= 0")
+        if min(weights) < 0 or self.max_separation_gain < 0 or self.body_smoothing < 0:
+            raise ValueError("KinematicSynchronizationAdapter weights, max_separation_gain and body_smoothing must be >= 0")
 
     def active(self, noise_level: float) -> bool:
         return self.window[0] <= noise_level <= self.window[1]
@@ -174,5 +193,6 @@ class KinematicSynchronizationAdapter:
                 step = step * (MAX_BODY_STEP / step.norm(dim=-1, keepdim=True).clamp_min(MAX_BODY_STEP))
                 body = (body - step).detach().requires_grad_(True)
                 joints = (joints - self.learning_rate * joint_gradient).detach().requires_grad_(True)
+        body = _low_pass(body.detach(), self.body_smoothing)
         shift = (body * ground + joints).detach()
         return torch.where(torch.isfinite(shift), shift, torch.zeros_like(shift))

@@ -72,3 +72,46 @@ def test_only_gpmat_channel_matrices_count_as_mocap():
 
     assert _holds_channels(MOCAP / "GPmat_cmu35" / "cmu35WalkJog.mat")
     assert not _holds_channels(MOCAP / "GPmat_cmu35" / "cmu35TaylorScaleBias.mat")
+
+
+@pytest.fixture(scope="module")
+def walking_takes(tmp_path_factory):
+    """Real exponential-map walking takes: six steady training takes, one with a glitch (walking_22), one held out."""
+    folder = tmp_path_factory.mktemp("walks")
+    train = ["walking/walking_2.txt", "walking/walking_3.txt", "walking/walking_4.txt", "walking/walking_5.txt",
+             "walking_extra/walking_27.txt", "walking_extra/walking_28.txt", "walking_extra/walking_22.txt"]
+    for split, names in (("train", train), ("test", ["walking/walking_1.txt"])):
+        for name in names:
+            target = folder / "expmap" / split / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(MOCAP / "chaneyddtt_cmu_expmap" / split / name, target)
+    return folder
+
+
+@needs_mocap()
+def test_plan_pairs_stitches_steady_training_walks_only(walking_takes):
+    pairs, _ = plan_pairs(walking_takes, stitch_takes=3)
+    stitched = [p for p in pairs if p.kind == "stitched"]
+    assert len(stitched) == 4 and {p.placement for p in stitched} == {"side", "behind"}
+    for pair in stitched:
+        assert [len(chain) for chain in pair.chains] == [3, 3] and pair.chains[0] != pair.chains[1]
+        names = {path.stem for path, _ in pair.all_sources}
+        assert "walking_22" not in names  # a glitch: not steady
+        assert all(path.parent.parent.name == "train" for path, _ in pair.all_sources)  # never a held-out take
+        assert pair.captions[0] in ("two people walk side by side", "one person walks behind the other")
+    assert not [p for p in plan_pairs(walking_takes, stitch_takes=0)[0] if p.kind == "stitched"]
+
+
+@needs_mocap()
+def test_build_writes_long_stitched_walks_and_rejects_glitched_windows(walking_takes, tmp_path):
+    summary = build_dataset(walking_takes, tmp_path / "data", window=300, stride=150, stitch_takes=3, log=lambda message: None)
+    rows = read_index(tmp_path / "data")
+    stitched = [r for r in rows if r["kind"] == "stitched"]
+    assert stitched and all(r["split"] == "train" and len(r["sources"]) == 6 for r in stitched)
+    assert max(r["frames"] for r in stitched) > 1.5 * max(r["frames"] for r in rows if r["kind"] == "placed")
+    assert summary["rejected_windows"] and all("walking_22" in line for line in summary["rejected_windows"])
+    for row in rows:
+        with np.load(tmp_path / "data" / row["file"]) as data:
+            assert np.linalg.norm(np.diff(data["joints"], axis=0), axis=-1).max() * 30 < 15.0
+    with pytest.raises(ValueError, match="stitch_takes"):
+        build_dataset(walking_takes, tmp_path / "other", stitch_takes=1)

@@ -15,7 +15,7 @@ from motion import KinematicSynchronizationAdapter, LeadFollowPipeline, MotionOu
 from motion.capsules import capsule_contacts
 from motion.features import FeatureNormalizer, pair_to_features
 from motion.models import InterDenoiser
-from motion.skeleton import PARENTS, inverse_kinematics
+from motion.skeleton import FOOT_JOINTS, PARENTS, inverse_kinematics
 from motion.trajectory import GroundPlacement
 
 PATH = [[0.0, 0.0], [1.0, 0.2], [2.0, 1.0]]
@@ -120,6 +120,26 @@ def test_adapter_pushes_an_overlapping_follower_out_and_keeps_its_bones():
     assert not bool(adapter.colliding(apart[:, 0][None], apart[:, 1][None]).any())
 
 
+def test_adapter_smooths_its_body_step_so_planted_feet_stay_put():
+    # a follower stands still; the leader steps into it for six frames of fifty
+    apart, close = (torch.as_tensor(facing_pair(gap), dtype=torch.float32)[0] for gap in (0.9, 0.15))
+    leader = apart[0].repeat(50, 1, 1)
+    leader[20:26] = close[0] + (apart[1, 0] - close[1, 0]) * torch.tensor([0.0, 0.0, 1.0])  # the same approach, seen from A
+    leader, follower = leader[None], apart[1].repeat(50, 1, 1)[None]
+    feet = list(FOOT_JOINTS)
+    slides, depths = {}, {}
+    for sigma in (0.0, 3.0):
+        adapter = KinematicSynchronizationAdapter(optimisation_steps=5, learning_rate=0.05, body_smoothing=sigma)  # as embedded
+        colliding = adapter.colliding(leader, follower)
+        assert colliding[0].nonzero().flatten().tolist() == list(range(20, 26))
+        moved = follower + adapter.displacement(leader, follower, colliding)
+        slides[sigma] = float((moved[0, 1:, feet] - moved[0, :-1, feet])[..., [0, 2]].norm(dim=-1).max())
+        depths[sigma] = float(capsule_contacts(leader, moved).depth.max())
+    before = float(capsule_contacts(leader, follower).depth.max())
+    assert slides[3.0] < 0.75 * slides[0.0]  # the step is spread over more frames
+    assert depths[3.0] < 0.5 * before  # and still takes the follower out of the leader
+
+
 @pytest.mark.parametrize("leader", ["a", "b"])
 def test_leader_lands_on_the_world_path(pipe, leader):
     # guided to the last step, the leader's pelvis is on the path whatever the (random) prior does
@@ -183,6 +203,8 @@ def test_guide_knobs_are_checked():
         KinematicSynchronizationAdapter(optimisation_steps=0)
     with pytest.raises(ValueError, match="joint_delta"):
         KinematicSynchronizationAdapter(joint_delta=-0.1)
+    with pytest.raises(ValueError, match="body_smoothing"):
+        KinematicSynchronizationAdapter(body_smoothing=-1.0)
 
 
 def test_exports_the_files_of_part_one(pipe, tmp_path):
