@@ -50,8 +50,8 @@ def register(subparsers) -> None:
     build.add_argument("-o", "--output", required=True, metavar="DIR")
     build.add_argument("--window", type=int, default=300, metavar="N", help="frames per sample at 30 fps (default 300)")
     build.add_argument("--stride", type=int, default=150, metavar="N", help="frames between window starts (default 150)")
-    build.add_argument("--stitch-takes", type=int, default=6, metavar="N",
-                       help="steady walking takes per stitched long walk (default 6; 0: none)")
+    build.add_argument("--stitch-takes", type=int, default=0, metavar="N",
+                       help="also stitch N steady walking takes into each long walk (default 0: none)")
     build.set_defaults(func=_data_build)
 
 

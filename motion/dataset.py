@@ -2,9 +2,11 @@
 
 Recorded pairs (CMU subjects 60/61 salsa, 18/19 handshake) keep their shared world. A
 single-person clip is paired with another trial of the same action, placed side by side or one
-behind the other, and its caption says exactly that. CMU's steady walks last 2-5 seconds, so
-consecutive training takes of one walker are also stitched into long walks (``motion.stitch``:
-joined where poses match, never across splits) and paired the same way. Clips are cut into windows of at most
+behind the other, and its caption says exactly that. CMU's steady walks last 2-5 seconds; with
+``stitch_takes`` consecutive training takes of one walker are also stitched into long walks
+(``motion.stitch``: joined where poses match, never across splits) and paired the same way.
+Windows where a joint jumps faster than 15 m/s (mocap glitches) are dropped and listed in the
+manifest. Clips are cut into windows of at most
 ``window`` frames at 30 fps; every window is one ``.npz`` (``joints`` (T, 2, 22, 3),
 ``local_rotations`` (T, 2, 22, 3, 3), ``fps``) plus a line in ``index.jsonl`` with its captions,
 sources and split. Writing is atomic per file and the build resumes where it stopped.
@@ -189,7 +191,7 @@ def _holds_channels(path: Path) -> bool:
     return {"Y", "lbls"} <= names
 
 
-def plan_pairs(folder: Path, stitch_takes: int = 6) -> tuple[list[Pairing], list[str]]:
+def plan_pairs(folder: Path, stitch_takes: int = 0) -> tuple[list[Pairing], list[str]]:
     """Which trials become which two-person samples; also the trials left out, with why.
 
     ``stitch_takes``: takes per stitched long walk (0: no stitched walks)."""
@@ -283,7 +285,7 @@ def split_of(trial: str) -> str:
 
 
 def build_dataset(folder: str | Path, output: str | Path, window: int = 300, stride: int = 150,
-                  stitch_takes: int = 6, log=print) -> dict[str, Any]:
+                  stitch_takes: int = 0, log=print) -> dict[str, Any]:
     """Build (or resume) the two-person set from ``folder`` into ``output``.
 
     ``stitch_takes``: takes per stitched long walk (``motion.stitch``); 0 leaves them out."""

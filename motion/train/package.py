@@ -57,9 +57,7 @@ Synchronization Adapter guide it (`motion.guidance`).
 - CMU Graphics Lab Motion Capture Database, through `ctrlgen motion data build`: the salsa pairs
   60/61 (lead and follow), the 18/19_01 walk-and-shake-hands pair, and single-person clips
   (walk, run, jump, gestures) paired with explicit placements and honest captions ("two people walk
-  side by side"), and long walks stitched from consecutive steady walking takes of one walker
-  (`motion.stitch`; training takes only). Windows of up to 300 frames at 30 fps; windows where a
-  joint jumps faster than 15 m/s (mocap glitches) are dropped; splits by recording.
+  side by side"). Windows of up to 300 frames at 30 fps; splits by recording.
 - "The data used in this project was obtained from mocap.cs.cmu.edu. The database was created
   with funding from NSF EIA-0196217." CMU's terms: "This dataset of motions is free for all uses"
   (see ../shared/data/mocap/SOURCES.md).
