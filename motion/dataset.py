@@ -31,7 +31,7 @@ from generators.files import atomic_write_bytes, atomic_write_json, atomic_write
 from .errors import MotionFileError
 from .retarget import CALIBRATION_SPEED, Clip, import_clip, import_pair
 from .skeleton import forward_kinematics
-from .stitch import is_steady_walk, stitch_clips
+from .stitch import fastest_joint_speed, is_steady_walk, stitch_clips
 
 CMU_ACKNOWLEDGEMENT = (
     "The data used in this project was obtained from mocap.cs.cmu.edu. "
@@ -270,13 +270,6 @@ def _windows(frames: int, window: int, stride: int) -> list[tuple[int, int]]:
 GLITCH_SPEED = CALIBRATION_SPEED  # m/s: no joint of a person moves this fast between two frames
 
 
-def _fastest_joint(joints: np.ndarray, fps: float = 30.0) -> float:
-    """Fastest joint speed (m/s) between consecutive frames of (T, 2, 22, 3) joints."""
-    if joints.shape[0] < 2:
-        return 0.0
-    return float(np.linalg.norm(np.diff(joints, axis=0), axis=-1).max() * fps)
-
-
 def split_of(trial: str) -> str:
     """Held out by trial, so no window of a test trial is seen in training."""
     if trial.startswith("expmap_test_"):
@@ -322,7 +315,7 @@ def build_dataset(folder: str | Path, output: str | Path, window: int = 300, str
             continue
         for index, (start, end) in enumerate(spans):
             sample_id = f"{name}_{index:02d}"
-            speed = _fastest_joint(joints[start:end])
+            speed = fastest_joint_speed(joints[start:end], 30.0)
             if speed > GLITCH_SPEED:
                 rejected.append(f"{sample_id}: a joint moves {speed:.0f} m/s (a glitch in the take)")
                 continue

@@ -21,11 +21,18 @@ STEADY_MAX_JOINT_SPEED = 6.0  # m/s: faster is a glitch in a walking take (a swi
 STEADY_MIN_SPEED = 0.5  # m/s of pelvis travel, start to end
 
 
+def fastest_joint_speed(joints: np.ndarray, fps: float) -> float:
+    """Fastest any joint moves (m/s) between consecutive frames of joints (T, ..., 3); 0 for one frame."""
+    if joints.shape[0] < 2:
+        return 0.0
+    return float(np.linalg.norm(np.diff(joints, axis=0), axis=-1).max() * fps)
+
+
 def is_steady_walk(clip: Clip) -> bool:
     """Whether a take walks on at an even pace with no glitch: fit to be stitched."""
     if clip.num_frames < 3:
         return False
-    joint_speed = np.linalg.norm(np.diff(clip.joints, axis=0), axis=-1).max() * clip.fps
+    joint_speed = fastest_joint_speed(clip.joints, clip.fps)
     travel = np.linalg.norm(clip.root_positions[-1, [0, 2]] - clip.root_positions[0, [0, 2]])
     return bool(joint_speed <= STEADY_MAX_JOINT_SPEED and travel / (clip.num_frames - 1) * clip.fps >= STEADY_MIN_SPEED)
 
